@@ -1,0 +1,10 @@
+/**
+ * Backend selection and registration (WebGPU with our own device request, wasm with training
+ * kernels, cpu).
+ *
+ * @module
+ */
+
+export * from "./select.ts";
+export * from "./webgpu.ts";
+export * from "./wasm_kernels.ts";

@@ -1,0 +1,137 @@
+/**
+ * `deno task notebooks [--write] [name...]`: executes every notebook under notebooks/ headless
+ * with the Deno kernel (jupyter nbconvert --execute), and fails when a cell errors or a cell
+ * tagged `figure` shows no image. `--write` stores the executed notebooks back in place so the
+ * committed copies carry the outputs of this run.
+ *
+ * @module
+ */
+
+import { basename, join } from "@std/path";
+import { parseFlags, runMain } from "./args.ts";
+import { KitError } from "../io/errors.ts";
+import { formatDuration } from "../progress/progress.ts";
+
+const USAGE = "usage: deno task notebooks [--write] [--timeout <s>] [notebook.ipynb ...]";
+
+/** The parts of an nbformat v4 notebook the check reads. */
+interface Notebook {
+  cells: {
+    cell_type: string;
+    metadata?: { tags?: string[] };
+    source: string | string[];
+    outputs?: {
+      output_type: string;
+      data?: Record<string, unknown>;
+      ename?: string;
+      evalue?: string;
+    }[];
+  }[];
+}
+
+/** MIME types that count as a figure. */
+const FIGURE_TYPES = ["image/png", "image/svg+xml", "application/vnd.vegalite.v5+json"];
+
+/**
+ * Lists the problems of an executed notebook: error outputs, and cells tagged `figure` with no
+ * image output. Empty when the notebook is good.
+ *
+ * @example
+ * ```ts
+ * checkExecuted(JSON.parse(await Deno.readTextFile("out/01_data.ipynb")));
+ * // ["cell 4: TypeError: ..."]
+ * ```
+ */
+export function checkExecuted(nb: Notebook): string[] {
+  const problems: string[] = [];
+  nb.cells.forEach((cell, i) => {
+    if (cell.cell_type !== "code") return;
+    const outputs = cell.outputs ?? [];
+    for (const o of outputs) {
+      if (o.output_type === "error") problems.push(`cell ${i + 1}: ${o.ename}: ${o.evalue}`);
+    }
+    if (cell.metadata?.tags?.includes("figure")) {
+      const hasFigure = outputs.some((o) => FIGURE_TYPES.some((t) => o.data?.[t] !== undefined));
+      if (!hasFigure) {
+        const src = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
+        problems.push(`cell ${i + 1}: tagged "figure" but shows no image (${src.slice(0, 60)}...)`);
+      }
+    }
+  });
+  return problems;
+}
+
+async function hasJupyter(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("jupyter", {
+      args: ["nbconvert", "--version"],
+      stdout: "null",
+      stderr: "null",
+    })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const flags = parseFlags(args, { boolean: ["write"], string: ["timeout"] }, USAGE);
+  const dir = "notebooks";
+  const names = flags._.length > 0
+    ? flags._
+    : [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+      .map((e) => join(dir, e.name)).sort();
+  if (names.length === 0) {
+    console.log("notebooks: none under notebooks/");
+    return;
+  }
+  if (!(await hasJupyter())) {
+    throw new KitError(
+      "jupyter nbconvert not found: install it (Debian: apt-get install jupyter-nbconvert " +
+        "python3-nbclient) and the Deno kernel (deno jupyter --install)",
+    );
+  }
+  const outDir = await Deno.makeTempDir({ prefix: "kit-notebooks-" });
+  const timeout = String(flags.timeout ?? "900");
+  let failed = 0;
+  for (const path of names) {
+    const start = performance.now();
+    console.log(`notebooks: running ${path}`);
+    const run = await new Deno.Command("jupyter", {
+      args: [
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        `--ExecutePreprocessor.timeout=${timeout}`,
+        "--ExecutePreprocessor.kernel_name=deno",
+        "--output-dir",
+        outDir,
+        path,
+      ],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const took = formatDuration((performance.now() - start) / 1000);
+    const outPath = join(outDir, basename(path));
+    if (!run.success) {
+      failed++;
+      const err = new TextDecoder().decode(run.stderr).split("\n").slice(-25).join("\n");
+      console.error(`notebooks: FAILED ${path} after ${took}\n${err}`);
+      continue;
+    }
+    const problems = checkExecuted(JSON.parse(await Deno.readTextFile(outPath)));
+    if (problems.length > 0) {
+      failed++;
+      console.error(`notebooks: FAILED ${path} after ${took}\n  ${problems.join("\n  ")}`);
+      continue;
+    }
+    console.log(`notebooks: ok ${path} (${took})`);
+    if (flags.write) await Deno.copyFile(outPath, path);
+  }
+  if (failed > 0) throw new KitError(`${failed} of ${names.length} notebook(s) failed`);
+}
+
+if (import.meta.main) await runMain(() => main(Deno.args));

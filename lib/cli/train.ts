@@ -1,0 +1,14 @@
+/**
+ * `deno task train`: not built yet (issue 6).
+ *
+ * @module
+ */
+
+import { runMain } from "./args.ts";
+import { KitError } from "../io/errors.ts";
+
+if (import.meta.main) {
+  await runMain(() => {
+    throw new KitError("deno task train is not built yet (issue 6)");
+  });
+}

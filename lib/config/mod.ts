@@ -1,0 +1,7 @@
+/**
+ * The typed experiment config: defaults merged with overrides, unknown keys rejected by name.
+ *
+ * @module
+ */
+
+export * from "./config.ts";

@@ -1,0 +1,80 @@
+/**
+ * The multi-scale ground truth of Ke et al. §III-A: GT, GT/2, GT/4, GT/8.
+ *
+ * Each level is rendered afresh at its own resolution (σ in that level's pixels) rather than
+ * average-pooled from the full map, so every level keeps a peak of 1 and the loss weighs scales
+ * alike; `poolHeatmaps` gives the pooled variant for comparison.
+ *
+ * @module
+ */
+
+import type { Keypoint } from "../skeleton/remap.ts";
+import { type EncodedHeatmaps, encodeHeatmaps, keypointsToMap } from "./encode.ts";
+
+/** One level of the pyramid. */
+export interface PyramidLevel extends EncodedHeatmaps {
+  /** Downsampling factor relative to the output map (1, 2, 4, 8). */
+  readonly factor: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The factors multi-scale supervision uses, finest first. */
+export const PYRAMID_FACTORS = [1, 2, 4, 8] as const;
+
+/**
+ * Renders the heatmap pyramid for keypoints given in output-map coordinates. Level `f` has size
+ * `ceil(W / f) x ceil(H / f)`, its keypoints moved with the pixel-centre convention of
+ * `coords.ts`, and σ `sigma` in its own pixels.
+ *
+ * @example
+ * ```ts
+ * const levels = encodePyramid(kps, { width: 64, height: 64, sigma: 1 });
+ * levels.map((l) => l.width); // [64, 32, 16, 8]
+ * ```
+ */
+export function encodePyramid(
+  keypoints: readonly Keypoint[],
+  spec: { width: number; height: number; sigma: number },
+  factors: readonly number[] = PYRAMID_FACTORS,
+): PyramidLevel[] {
+  return factors.map((factor) => {
+    if (!Number.isInteger(factor) || factor < 1) {
+      throw new Error(`pyramid factor must be a positive integer, got ${factor}`);
+    }
+    const width = Math.ceil(spec.width / factor);
+    const height = Math.ceil(spec.height / factor);
+    const kps = factor === 1 ? keypoints : keypointsToMap(keypoints, factor);
+    return { factor, width, height, ...encodeHeatmaps(kps, { width, height, sigma: spec.sigma }) };
+  });
+}
+
+/**
+ * Average-pools a `[H, W, J]` heatmap by `factor` (the "downsampled ground truth" read
+ * literally). Pixels beyond the edge count as zero.
+ *
+ * @example
+ * ```ts
+ * poolHeatmaps(new Float32Array([1, 0, 0, 0]), 2, 2, 1, 2); // Float32Array [0.25]
+ * ```
+ */
+export function poolHeatmaps(
+  heatmaps: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  factor: number,
+): Float32Array {
+  const w = Math.ceil(width / factor);
+  const h = Math.ceil(height / factor);
+  const out = new Float32Array(w * h * channels);
+  const norm = 1 / (factor * factor);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = (y * width + x) * channels;
+      const dst = (Math.floor(y / factor) * w + Math.floor(x / factor)) * channels;
+      for (let c = 0; c < channels; c++) out[dst + c]! += heatmaps[src + c]! * norm;
+    }
+  }
+  return out;
+}

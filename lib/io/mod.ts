@@ -1,0 +1,9 @@
+/**
+ * File I/O shared by the stages: user-facing errors, atomic writes, and readers for the HDF5 and
+ * MATLAB files of the pose datasets.
+ *
+ * @module
+ */
+
+export * from "./errors.ts";
+export * from "./atomic.ts";

@@ -1,0 +1,8 @@
+/**
+ * Losses as pure tensor functions: Eq. 1, the multi-scale sum, the structure-aware loss (Eq. 2)
+ * and the MSSH adaptive weighted loss (issue 4).
+ *
+ * @module
+ */
+
+export {};

@@ -1,0 +1,7 @@
+/**
+ * Test helpers shared by the kit's tests and benchmarks.
+ *
+ * @module
+ */
+
+export * from "./leaks.ts";

@@ -1,0 +1,41 @@
+import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
+import { encodePyramid, poolHeatmaps } from "../../lib/heatmap/mod.ts";
+
+Deno.test("the pyramid has GT, GT/2, GT/4 and GT/8 at 64, 32, 16 and 8 pixels", () => {
+  const levels = encodePyramid([[32, 16, 2]], { width: 64, height: 64, sigma: 1 });
+  assertEquals(levels.map((l) => [l.factor, l.width, l.height]), [
+    [1, 64, 64],
+    [2, 32, 32],
+    [4, 16, 16],
+    [8, 8, 8],
+  ]);
+  assertEquals(levels.map((l) => l.weights[0]), [1, 1, 1, 1]);
+});
+
+Deno.test("each level puts the joint where that level's pixel grid says", () => {
+  // At factor 2, x = 32 -> (32.5)/2 - 0.5 = 15.75: pixel 16 is nearer than 15.
+  const [, half, quarter] = encodePyramid([[32, 16, 2]], { width: 64, height: 64, sigma: 1 });
+  const v = (l: typeof half, x: number, y: number) => l!.heatmaps[y * l!.width + x]!;
+  // y = 16 -> 7.75 at factor 2.
+  assertAlmostEquals(v(half, 16, 8), Math.exp(-(0.25 ** 2 + 0.25 ** 2) / 2), 1e-6);
+  assertAlmostEquals(v(half, 15, 8), Math.exp(-(0.75 ** 2 + 0.25 ** 2) / 2), 1e-6);
+  // Factor 4: x -> 32.5/4 - 0.5 = 7.625, y -> 16.5/4 - 0.5 = 3.625.
+  assertAlmostEquals(v(quarter, 8, 4), Math.exp(-(0.375 ** 2 + 0.375 ** 2) / 2), 1e-6);
+});
+
+Deno.test("a missing joint is missing at every level", () => {
+  const levels = encodePyramid([[0, 0, 0]], { width: 16, height: 16, sigma: 1 });
+  for (const l of levels) {
+    assertEquals(l.weights[0], 0);
+    assertEquals(l.heatmaps.every((x) => x === 0), true);
+  }
+});
+
+Deno.test("pyramid factors must be positive integers", () => {
+  assertThrows(() => encodePyramid([], { width: 8, height: 8, sigma: 1 }, [1.5]), Error, "1.5");
+});
+
+Deno.test("average pooling by 2 averages each 2x2 block", () => {
+  const hm = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+  assertEquals(Array.from(poolHeatmaps(hm, 4, 4, 1, 2)), [3.5, 5.5, 11.5, 13.5]);
+});
