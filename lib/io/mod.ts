@@ -7,3 +7,6 @@
 
 export * from "./errors.ts";
 export * from "./atomic.ts";
+export * from "./ndarray.ts";
+export * from "./h5.ts";
+export * from "./mat.ts";
