@@ -5,3 +5,4 @@
  */
 
 export * from "./leaks.ts";
+export * from "./backend.ts";

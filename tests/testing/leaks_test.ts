@@ -1,8 +1,8 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
-import { assertNoLeaks } from "../../lib/testing/mod.ts";
+import { assertNoLeaks, useTestBackend } from "../../lib/testing/mod.ts";
 
-await tf.setBackend("cpu");
+await useTestBackend();
 
 Deno.test("a tidy function passes and its returned tensors are counted and disposed", async () => {
   const before = tf.memory().numTensors;
