@@ -1,0 +1,224 @@
+/**
+ * Raster figures: skeletons drawn over images, heatmaps as colour images, tiles of several
+ * images, PNG encoding. Used by notebooks and `deno task predict`, never on the training path.
+ *
+ * @module
+ */
+
+import { encodePng as encodeImagePng, Image } from "image-js";
+import { EDGES, JOINT_SIDES, type Keypoint, type Side } from "../skeleton/mod.ts";
+
+/** An 8-bit RGB image, row-major `[H, W, 3]`. */
+export interface Rgb {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+/** Colours of the body sides: the person's right, left, and the spine. */
+export const SIDE_COLORS: { readonly [S in Side]: readonly [number, number, number] } = {
+  right: [255, 127, 14],
+  left: [31, 119, 180],
+  centre: [44, 160, 44],
+};
+
+function toImage(rgb: Rgb): Image {
+  return new Image(rgb.width, rgb.height, { colorModel: "RGB", data: Uint8Array.from(rgb.data) });
+}
+
+function fromImage(img: Image): Rgb {
+  return { width: img.width, height: img.height, data: Uint8Array.from(img.getRawImage().data) };
+}
+
+/**
+ * Draws a skeleton over a copy of an image: bones coloured by side, visible joints as filled
+ * dots, occluded joints (v = 1) as rings, missing joints (v = 0) left out.
+ *
+ * @example
+ * ```ts
+ * const overlay = drawSkeleton(sample.image, predicted, { thickness: 2 });
+ * await Deno.writeFile("pred.png", encodePng(overlay));
+ * ```
+ */
+export function drawSkeleton(
+  image: Rgb,
+  keypoints: readonly Keypoint[],
+  options: { thickness?: number; radius?: number; colors?: typeof SIDE_COLORS } = {},
+): Rgb {
+  const thickness = options.thickness ??
+    Math.max(1, Math.round(Math.min(image.width, image.height) / 128));
+  const radius = options.radius ?? thickness + 1;
+  const colors = options.colors ?? SIDE_COLORS;
+  let img = toImage(image);
+  const round = (v: number) => Math.round(v);
+  for (const e of EDGES) {
+    const a = keypoints[e.from], b = keypoints[e.to];
+    if (!a || !b || a[2] === 0 || b[2] === 0) continue;
+    // image-js draws one-pixel lines: thicken by drawing offset copies within a disc.
+    const r = (thickness - 1) / 2;
+    for (let oy = -Math.ceil(r); oy <= Math.ceil(r); oy++) {
+      for (let ox = -Math.ceil(r); ox <= Math.ceil(r); ox++) {
+        if (ox * ox + oy * oy > r * r + 0.5) continue;
+        img = img.drawLine(
+          { column: round(a[0]) + ox, row: round(a[1]) + oy },
+          { column: round(b[0]) + ox, row: round(b[1]) + oy },
+          { strokeColor: [...colors[e.side]] },
+        );
+      }
+    }
+  }
+  keypoints.forEach(([x, y, v], j) => {
+    if (v === 0 || !Number.isFinite(x) || !Number.isFinite(y)) return;
+    const color = [...colors[JOINT_SIDES[j] ?? "centre"]];
+    img = img.drawCircle({ column: round(x), row: round(y) }, radius, {
+      strokeColor: [255, 255, 255],
+      ...(v === 2 ? { fillColor: color } : {}),
+    });
+    if (v === 1) {
+      img = img.drawCircle({ column: round(x), row: round(y) }, radius - 1, { strokeColor: color });
+    }
+  });
+  return fromImage(img);
+}
+
+/** Viridis control points, interpolated linearly. */
+const VIRIDIS: readonly (readonly [number, number, number])[] = [
+  [68, 1, 84],
+  [72, 40, 120],
+  [62, 74, 137],
+  [49, 104, 142],
+  [38, 130, 142],
+  [31, 158, 137],
+  [53, 183, 121],
+  [109, 205, 89],
+  [180, 222, 44],
+  [253, 231, 37],
+];
+
+/**
+ * Maps a value in [0, 1] to a viridis colour (clamped).
+ *
+ * @example
+ * ```ts
+ * viridis(0); // [68, 1, 84]
+ * ```
+ */
+export function viridis(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = VIRIDIS[i]!, b = VIRIDIS[i + 1]!;
+  return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as [number, number, number];
+}
+
+/**
+ * One heatmap channel as a colour image, scaled up by `zoom` (nearest) so small maps stay
+ * readable. Values are mapped from [vmin, vmax] (default: 0 to the map's max, at least 1e-6).
+ *
+ * @example
+ * ```ts
+ * heatmapImage(values, 64, 64, { channels: 16, channel: J.l_wrist, zoom: 2 });
+ * ```
+ */
+export function heatmapImage(
+  values: ArrayLike<number>,
+  width: number,
+  height: number,
+  options: { channels?: number; channel?: number; zoom?: number; vmin?: number; vmax?: number } =
+    {},
+): Rgb {
+  const channels = options.channels ?? 1, channel = options.channel ?? 0, zoom = options.zoom ?? 1;
+  let vmax = options.vmax ?? 0;
+  if (options.vmax === undefined) {
+    for (let p = 0; p < width * height; p++) vmax = Math.max(vmax, values[p * channels + channel]!);
+  }
+  const vmin = options.vmin ?? 0;
+  const range = Math.max(1e-6, vmax - vmin);
+  const w = width * zoom, h = height * zoom;
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = values[(Math.floor(y / zoom) * width + Math.floor(x / zoom)) * channels + channel]!;
+      data.set(viridis((v - vmin) / range), (y * w + x) * 3);
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+/**
+ * Blends a heatmap (any size, resampled nearest) over an image: `alpha` of the colour map where
+ * the heatmap is high, the image elsewhere.
+ *
+ * @example
+ * ```ts
+ * overlayHeatmap(crop, values, 64, 64, { channels: 16, channel: J.head_top });
+ * ```
+ */
+export function overlayHeatmap(
+  image: Rgb,
+  values: ArrayLike<number>,
+  width: number,
+  height: number,
+  options: { channels?: number; channel?: number; alpha?: number } = {},
+): Rgb {
+  const channels = options.channels ?? 1,
+    channel = options.channel ?? 0,
+    alpha = options.alpha ?? 0.7;
+  let vmax = 1e-6;
+  for (let p = 0; p < width * height; p++) vmax = Math.max(vmax, values[p * channels + channel]!);
+  const out = Uint8Array.from(image.data);
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const hx = Math.min(width - 1, Math.floor((x * width) / image.width));
+      const hy = Math.min(height - 1, Math.floor((y * height) / image.height));
+      const t = Math.max(0, values[(hy * width + hx) * channels + channel]! / vmax);
+      const c = viridis(t);
+      const a = alpha * t;
+      const o = (y * image.width + x) * 3;
+      for (let k = 0; k < 3; k++) out[o + k] = Math.round((1 - a) * out[o + k]! + a * c[k]!);
+    }
+  }
+  return { width: image.width, height: image.height, data: out };
+}
+
+/**
+ * Tiles images into a grid (row-major), padding with white; images may differ in size.
+ *
+ * @example
+ * ```ts
+ * tile([a, b, c, d], 2); // a 2x2 grid
+ * ```
+ */
+export function tile(images: readonly Rgb[], columns: number, pad = 4): Rgb {
+  if (images.length === 0) return { width: 1, height: 1, data: new Uint8Array([255, 255, 255]) };
+  const cols = Math.max(1, Math.min(columns, images.length));
+  const rows = Math.ceil(images.length / cols);
+  const cellW = Math.max(...images.map((i) => i.width));
+  const cellH = Math.max(...images.map((i) => i.height));
+  const width = cols * cellW + (cols + 1) * pad;
+  const height = rows * cellH + (rows + 1) * pad;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  images.forEach((img, k) => {
+    const ox = pad + (k % cols) * (cellW + pad);
+    const oy = pad + Math.floor(k / cols) * (cellH + pad);
+    for (let y = 0; y < img.height; y++) {
+      data.set(
+        img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3),
+        ((oy + y) * width + ox) * 3,
+      );
+    }
+  });
+  return { width, height, data };
+}
+
+/**
+ * Encodes an RGB image as PNG bytes.
+ *
+ * @example
+ * ```ts
+ * await Deno.writeFile("out.png", encodePng(image));
+ * ```
+ */
+export function encodePng(image: Rgb): Uint8Array {
+  return encodeImagePng(toImage(image));
+}

@@ -1,0 +1,52 @@
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  barChartSpec,
+  encodeBase64,
+  lineChartSpec,
+  markdownTable,
+  pngBundle,
+  renderSvg,
+  structureGroupsSpec,
+  vegaLiteBundle,
+} from "../../lib/viz/mod.ts";
+
+Deno.test("a vega-lite bundle carries the v5 spec and an SVG rendering of it", async () => {
+  const spec = lineChartSpec([{ x: 0, y: 1, series: "train" }, { x: 1, y: 0.5, series: "train" }], {
+    title: "Loss",
+    xTitle: "step",
+    yTitle: "loss",
+  });
+  const bundle = await vegaLiteBundle(spec);
+  const vl = bundle["application/vnd.vegalite.v5+json"] as { $schema: string };
+  assertEquals(vl.$schema, "https://vega.github.io/schema/vega-lite/v5.json");
+  const svg = bundle["image/svg+xml"] as string;
+  assertEquals(svg.startsWith("<svg"), true);
+  assertStringIncludes(svg, "Loss");
+  assertStringIncludes(svg, "step");
+  assertEquals(bundle["text/plain"], "Loss");
+});
+
+Deno.test("grouped bars keep the categories in the given order and show a legend", async () => {
+  const spec = barChartSpec(
+    [
+      { category: "Head", value: 90, group: "visible" },
+      { category: "Ankle", value: 60, group: "visible" },
+      { category: "Head", value: 70, group: "occluded" },
+    ],
+    { title: "PCKh@0.5", xTitle: "part", yTitle: "PCKh (%)", seriesTitle: "joints" },
+  );
+  const enc = (spec as { encoding: { x: { sort: string[] } } }).encoding;
+  assertEquals(enc.x.sort, ["Head", "Ankle"]);
+  assertStringIncludes(await renderSvg(spec), "joints");
+});
+
+Deno.test("the structure-group figure has one panel per keypoint", async () => {
+  const svg = await renderSvg(structureGroupsSpec());
+  for (const name of ["00 r_ankle", "09 head_top", "15 l_wrist"]) assertStringIncludes(svg, name);
+});
+
+Deno.test("PNG bundles are base64 and markdown tables have a header rule", () => {
+  assertEquals(encodeBase64(new Uint8Array([104, 105])), "aGk=");
+  assertEquals(pngBundle(new Uint8Array([1, 2, 3]), "x")["image/png"], "AQID");
+  assertEquals(markdownTable(["a", "b"], [["1", "2"]]), "| a | b |\n| --- | --- |\n| 1 | 2 |");
+});
