@@ -1,0 +1,326 @@
+/**
+ * Checkpoints: the model in the tfjs format (model.json + weights.bin, loadable by
+ * `tf.loadLayersModel` in a browser), the optimiser state, the training state and the resolved
+ * config.
+ *
+ * Each checkpoint is a fresh directory under `<run>/checkpoints/`; `last.json` and `best.json`
+ * point at one and are replaced atomically, so a crash at any moment leaves the previous
+ * checkpoint readable and never half of a new one.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { join } from "@std/path";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { KitError } from "../io/errors.ts";
+import type { ConfigObject } from "../config/config.ts";
+
+/** Where training stands: enough to continue exactly. */
+export interface TrainState {
+  /** Optimiser steps taken. */
+  readonly step: number;
+  /** Epochs completed. */
+  readonly epoch: number;
+  /** Batches already consumed in the current epoch. */
+  readonly batchInEpoch: number;
+  /** Validation score after each completed epoch (PCKh@0.5 mean). */
+  readonly scores: readonly number[];
+  readonly bestScore: number | null;
+  readonly bestStep: number | null;
+  /** Free-form extra state (e.g. MSSH adaptive weights). */
+  readonly extra?: Record<string, unknown>;
+}
+
+/** The pointer files of a run directory. */
+export type CheckpointPointer = "last" | "best";
+
+interface WeightFileSpec {
+  name: string;
+  shape: number[];
+  dtype: "float32" | "int32";
+}
+
+async function writeWeights(
+  dir: string,
+  file: string,
+  named: { name: string; tensor: tf.Tensor }[],
+): Promise<WeightFileSpec[]> {
+  const specs: WeightFileSpec[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const { name, tensor } of named) {
+    const dtype = tensor.dtype === "int32" ? "int32" : "float32";
+    const values = await tensor.data();
+    const typed = dtype === "int32" ? Int32Array.from(values) : Float32Array.from(values);
+    chunks.push(new Uint8Array(typed.buffer));
+    specs.push({ name, shape: tensor.shape, dtype });
+  }
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const bytes = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    bytes.set(c, o);
+    o += c.length;
+  }
+  await Deno.writeFile(join(dir, file), bytes);
+  return specs;
+}
+
+function readWeightTensors(
+  bytes: Uint8Array,
+  specs: readonly WeightFileSpec[],
+  file: string,
+): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  let o = 0;
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    if (o + 4 * n > bytes.length) {
+      for (const t of out) t.dispose();
+      throw new KitError(`${file}: too short for weight "${s.name}" [${s.shape}]`);
+    }
+    const buf = bytes.buffer.slice(bytes.byteOffset + o, bytes.byteOffset + o + 4 * n);
+    const values = s.dtype === "int32" ? new Int32Array(buf) : new Float32Array(buf);
+    out.push(tf.tensor(values, s.shape, s.dtype));
+    o += 4 * n;
+  }
+  return out;
+}
+
+/**
+ * Writes a checkpoint of the model, optimiser, state and config into a new directory
+ * `<runDir>/checkpoints/step-<step>/`, then points `last.json` (and `best.json` when `isBest`) at
+ * it. Older step directories no pointer names are removed.
+ *
+ * @example
+ * ```ts
+ * await saveCheckpoint("runs/hg", { model, optimizer, config, state, isBest: true });
+ * ```
+ */
+export async function saveCheckpoint(
+  runDir: string,
+  parts: {
+    model: tf.LayersModel;
+    optimizer?: tf.Optimizer;
+    config: ConfigObject;
+    state: TrainState;
+    isBest?: boolean;
+  },
+): Promise<string> {
+  const name = `step-${String(parts.state.step).padStart(7, "0")}`;
+  const rel = join("checkpoints", name);
+  const dir = join(runDir, rel);
+  const tmp = join(runDir, "checkpoints", `.${name}-${crypto.randomUUID()}.tmp`);
+  await Deno.mkdir(tmp, { recursive: true });
+  try {
+    // The tfjs layers format, written by tfjs's own serialiser so browsers load it unchanged.
+    await parts.model.save(tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData instanceof ArrayBuffer
+        ? new Uint8Array(artifacts.weightData)
+        : new Uint8Array(await new Blob(artifacts.weightData as ArrayBuffer[]).arrayBuffer());
+      await Deno.writeFile(join(tmp, "weights.bin"), weightData);
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
+      };
+      await Deno.writeTextFile(join(tmp, "model.json"), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }));
+    if (parts.optimizer) {
+      const named = await parts.optimizer.getWeights();
+      const specs = await writeWeights(tmp, "optimizer.bin", named);
+      await Deno.writeTextFile(
+        join(tmp, "optimizer.json"),
+        JSON.stringify({
+          className: parts.optimizer.getClassName(),
+          config: parts.optimizer.getConfig(),
+          weights: specs,
+        }),
+      );
+    }
+    await Deno.writeTextFile(join(tmp, "state.json"), JSON.stringify(parts.state, null, 2));
+    await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(parts.config, null, 2));
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.rename(tmp, dir);
+  } catch (e) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw e;
+  }
+  await writeFileAtomic(
+    join(runDir, "last.json"),
+    JSON.stringify({ dir: rel, step: parts.state.step }),
+  );
+  if (parts.isBest) {
+    await writeFileAtomic(
+      join(runDir, "best.json"),
+      JSON.stringify({ dir: rel, step: parts.state.step }),
+    );
+  }
+  await pruneCheckpoints(runDir);
+  return dir;
+}
+
+async function pointerTarget(
+  runDir: string,
+  pointer: CheckpointPointer,
+): Promise<string | undefined> {
+  try {
+    const p = JSON.parse(await Deno.readTextFile(join(runDir, `${pointer}.json`))) as {
+      dir?: unknown;
+    };
+    return typeof p.dir === "string" ? p.dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function pruneCheckpoints(runDir: string): Promise<void> {
+  const keep = new Set(
+    (await Promise.all([pointerTarget(runDir, "last"), pointerTarget(runDir, "best")]))
+      .filter((d): d is string => d !== undefined),
+  );
+  const root = join(runDir, "checkpoints");
+  for await (const e of Deno.readDir(root)) {
+    if (e.isDirectory && e.name.startsWith("step-") && !keep.has(join("checkpoints", e.name))) {
+      await Deno.remove(join(root, e.name), { recursive: true });
+    }
+  }
+}
+
+/**
+ * Finds a checkpoint directory: a run directory (through `last.json`, or `best.json` with
+ * `pointer: "best"`) or a checkpoint directory itself (one holding model.json). Throws a KitError
+ * naming the path when there is none.
+ *
+ * @example
+ * ```ts
+ * await resolveCheckpoint("runs/hg", "best"); // "runs/hg/checkpoints/step-0000420"
+ * ```
+ */
+export async function resolveCheckpoint(
+  path: string,
+  pointer: CheckpointPointer = "last",
+): Promise<string> {
+  const exists = async (p: string) => {
+    try {
+      await Deno.stat(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (await exists(join(path, "model.json"))) return path;
+  const target = (await pointerTarget(path, pointer)) ??
+    (pointer === "best" ? await pointerTarget(path, "last") : undefined);
+  if (target && (await exists(join(path, target, "model.json")))) return join(path, target);
+  throw new KitError(
+    `${path}: no checkpoint here (expected model.json, or ${pointer}.json pointing at one)`,
+  );
+}
+
+/**
+ * Reads a checkpoint's state and config.
+ *
+ * @example
+ * ```ts
+ * const { state, config } = await readCheckpointMeta(dir);
+ * ```
+ */
+export async function readCheckpointMeta(
+  dir: string,
+): Promise<{ state: TrainState; config: ConfigObject }> {
+  const read = async (file: string) => {
+    const path = join(dir, file);
+    try {
+      return JSON.parse(await Deno.readTextFile(path));
+    } catch (e) {
+      throw new KitError(`${path}: cannot read checkpoint file (${(e as Error).message})`);
+    }
+  };
+  return {
+    state: await read("state.json") as TrainState,
+    config: await read("config.json") as ConfigObject,
+  };
+}
+
+/**
+ * Loads a checkpoint's weights into a model built from the same config, checking that every
+ * weight's shape matches (a different architecture is reported, not half-loaded).
+ *
+ * @example
+ * ```ts
+ * const pm = buildModel(config.model);
+ * await loadModelWeights(dir, pm.model);
+ * ```
+ */
+export async function loadModelWeights(dir: string, model: tf.LayersModel): Promise<void> {
+  const jsonPath = join(dir, "model.json");
+  let manifest: { weightsManifest: { paths: string[]; weights: WeightFileSpec[] }[] };
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(jsonPath));
+  } catch (e) {
+    throw new KitError(`${jsonPath}: cannot read (${(e as Error).message})`);
+  }
+  const specs = manifest.weightsManifest.flatMap((g) => g.weights);
+  const files = await Promise.all(
+    manifest.weightsManifest.flatMap((g) => g.paths).map(async (p) => {
+      try {
+        return await Deno.readFile(join(dir, p));
+      } catch (e) {
+        throw new KitError(`${join(dir, p)}: cannot read (${(e as Error).message})`);
+      }
+    }),
+  );
+  const bytes = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
+  files.reduce((o, f) => (bytes.set(f, o), o + f.length), 0);
+  const weights = model.weights;
+  if (specs.length !== weights.length) {
+    throw new KitError(
+      `${jsonPath}: holds ${specs.length} weights but the model has ${weights.length} (a different architecture?)`,
+    );
+  }
+  specs.forEach((s, i) => {
+    const w = weights[i]!;
+    if (s.shape.join("x") !== w.shape.join("x")) {
+      throw new KitError(
+        `${jsonPath}: weight ${i} "${s.name}" has shape [${s.shape}] but the model's "${w.name}" is [${w.shape}]`,
+      );
+    }
+  });
+  const tensors = readWeightTensors(bytes, specs, join(dir, "weights.bin"));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+/**
+ * Restores an optimiser's slots (moments, accumulators, iteration count) from a checkpoint.
+ * A checkpoint without optimiser state leaves the optimiser fresh and returns false.
+ *
+ * @example
+ * ```ts
+ * await loadOptimizerState(dir, optimizer);
+ * ```
+ */
+export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): Promise<boolean> {
+  let meta: { className: string; weights: WeightFileSpec[] };
+  try {
+    meta = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
+  } catch {
+    return false;
+  }
+  if (meta.className !== optimizer.getClassName()) {
+    throw new KitError(
+      `${
+        join(dir, "optimizer.json")
+      }: saved from ${meta.className}, cannot restore into ${optimizer.getClassName()}`,
+    );
+  }
+  const bytes = await Deno.readFile(join(dir, "optimizer.bin"));
+  const tensors = readWeightTensors(bytes, meta.weights, join(dir, "optimizer.bin"));
+  await optimizer.setWeights(meta.weights.map((s, i) => ({ name: s.name, tensor: tensors[i]! })));
+  tf.dispose(tensors);
+  return true;
+}

@@ -1,0 +1,152 @@
+/**
+ * Learning-rate schedules and Ke et al.'s three training stages, as pure functions of the epoch
+ * and of the validation history, so a resumed run recomputes exactly the same rates.
+ *
+ * @module
+ */
+
+/** Learning-rate schedule kinds. */
+export const SCHEDULE_KINDS = ["constant", "step", "plateau"] as const;
+
+/** A learning-rate schedule kind. */
+export type ScheduleKind = typeof SCHEDULE_KINDS[number];
+
+/** The `schedule` section of the experiment config. */
+export interface LrSchedule {
+  /** `step`: multiply by `gamma` at each milestone epoch; `plateau`: divide by `1 / factor` after `patience` epochs without improvement (Ke: divide by 5 after 8). */
+  readonly kind: ScheduleKind;
+  readonly milestones: readonly number[];
+  readonly gamma: number;
+  readonly patience: number;
+  readonly factor: number;
+  readonly minLr: number;
+}
+
+/**
+ * The learning rate for `epoch` (0-based) under a step schedule: the base rate times `gamma`
+ * once for every milestone already reached.
+ *
+ * @example
+ * ```ts
+ * stepLr(1e-3, 5, [4, 8], 0.1); // 1e-4
+ * ```
+ */
+export function stepLr(
+  base: number,
+  epoch: number,
+  milestones: readonly number[],
+  gamma: number,
+): number {
+  const passed = milestones.filter((m) => epoch >= m).length;
+  return base * gamma ** passed;
+}
+
+/**
+ * The learning rate after each validated epoch under divide-on-plateau: given the validation
+ * scores so far (higher is better), how many reductions have happened and the current rate.
+ * A reduction happens when `patience` epochs in a row bring no improvement over the best, and
+ * the count of non-improving epochs starts again after it.
+ *
+ * @example
+ * ```ts
+ * plateauLr(2.5e-4, [50, 51, 51, 50], { patience: 2, factor: 0.2, minLr: 0 }); // 5e-5
+ * ```
+ */
+export function plateauLr(
+  base: number,
+  scores: readonly number[],
+  o: { patience: number; factor: number; minLr: number },
+): number {
+  let lr = base;
+  let best = -Infinity;
+  let bad = 0;
+  for (const s of scores) {
+    if (s > best) {
+      best = s;
+      bad = 0;
+    } else if (++bad >= o.patience) {
+      lr = Math.max(o.minLr, lr * o.factor);
+      bad = 0;
+    }
+  }
+  return lr;
+}
+
+/**
+ * The learning rate of `epoch` given the schedule and the validation scores of the epochs
+ * before it.
+ *
+ * @example
+ * ```ts
+ * learningRate(2.5e-4, { kind: "constant", ... }, 3, []); // 2.5e-4
+ * ```
+ */
+export function learningRate(
+  base: number,
+  schedule: LrSchedule,
+  epoch: number,
+  scores: readonly number[],
+): number {
+  switch (schedule.kind) {
+    case "constant":
+      return base;
+    case "step":
+      return Math.max(schedule.minLr, stepLr(base, epoch, schedule.milestones, schedule.gamma));
+    case "plateau":
+      return plateauLr(base, scores.slice(0, epoch), schedule);
+  }
+}
+
+/** What a training stage trains. */
+export const STAGE_TRAINS = ["all", "msr"] as const;
+
+/** `all`: every weight; `msr`: only the MSR-net, MSS-net frozen (Ke's second stage). */
+export type StageTrains = typeof STAGE_TRAINS[number];
+
+/** One training stage (Ke et al. train MSS-net, then MSR-net alone, then all with masking). */
+export interface Stage {
+  readonly name: string;
+  readonly epochs: number;
+  readonly trains: StageTrains;
+  /** Turn keypoint masking on for this stage. */
+  readonly masking: boolean;
+  /** Learning-rate multiplier for this stage. */
+  readonly lrScale: number;
+}
+
+/**
+ * The stage an epoch (0-based) belongs to and the epoch within it; past the last stage, the
+ * last stage continues.
+ *
+ * @example
+ * ```ts
+ * stageAt([{ name: "mss", epochs: 2, ... }, { name: "msr", epochs: 1, ... }], 2); // { index: 1, stage: msr, epochInStage: 0 }
+ * ```
+ */
+export function stageAt(
+  stages: readonly Stage[],
+  epoch: number,
+): { index: number; stage: Stage; epochInStage: number } {
+  if (stages.length === 0) throw new Error("a schedule needs at least one stage");
+  let start = 0;
+  for (let i = 0; i < stages.length; i++) {
+    const s = stages[i]!;
+    if (epoch < start + s.epochs || i === stages.length - 1) {
+      return { index: i, stage: s, epochInStage: epoch - start };
+    }
+    start += s.epochs;
+  }
+  throw new Error("unreachable");
+}
+
+/**
+ * Total epochs over all stages.
+ *
+ * @example
+ * ```ts
+ * totalEpochs([{ epochs: 2 }, { epochs: 3 }]); // 5
+ * ```
+ */
+export function totalEpochs(stages: readonly { readonly epochs: number }[]): number {
+  return stages.reduce((n, s) => n + s.epochs, 0);
+}
