@@ -25,7 +25,7 @@ export async function predictBatched(
   predict: PredictFn,
   crops: tf.Tensor4D,
   batchSize: number,
-  options: { flip?: boolean; flipShift?: boolean } = {},
+  options: { flip?: boolean; flipShift?: boolean; flipIndex?: readonly number[] } = {},
 ): Promise<tf.Tensor4D> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`batch size must be a positive integer, got ${batchSize}`);
@@ -43,7 +43,10 @@ export async function predictBatched(
       }) as tf.Tensor4D;
       try {
         const out = options.flip
-          ? await predictWithFlip(predict, batch, { shift: options.flipShift })
+          ? await predictWithFlip(predict, batch, {
+            shift: options.flipShift,
+            flipIndex: options.flipIndex,
+          })
           : await predict(batch);
         if (count === batchSize) outputs.push(out);
         else {

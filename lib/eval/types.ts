@@ -58,6 +58,8 @@ export interface InferenceOptions {
   readonly flip?: boolean;
   /** Shift the flipped-back heatmaps one pixel right, as pytorch-pose does (default false). */
   readonly flipShift?: boolean;
+  /** Channel permutation of a horizontal flip (default the MPII `FLIP_INDEX`). */
+  readonly flipIndex?: readonly number[];
   /** Crops per predict call; the last batch is zero-padded so shapes stay fixed (default 8). */
   readonly batchSize?: number;
   /** Called with the number of crops finished, e.g. `Progress.tick`. */
