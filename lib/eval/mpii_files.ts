@@ -26,6 +26,10 @@ export type EvalFileFormat = "mat" | "h5" | "json";
 
 /** MPII ground truth with head sizes. */
 export interface MpiiGroundTruth extends PoseGroundTruth {
+  /** `[N, 16, 2]` image coordinates. */
+  readonly coords: Float64Array;
+  /** `[N, 16]`: 0 = not annotated, 1 = occluded, 2 = visible (2 for every annotated joint in .mat). */
+  readonly visibility: Uint8Array;
   /** `[N]` head sizes (0.6 x head box diagonal). */
   readonly headSizes: Float64Array;
   readonly path: string;
