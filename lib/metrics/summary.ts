@@ -59,7 +59,14 @@ export interface PckResult {
   readonly nonFinitePredictions: number;
 }
 
-/** Joints entering the Mean by default: all but pelvis and thorax (eval_PCKh.py). */
+/**
+ * Joints entering the Mean by default: all but pelvis and thorax (eval_PCKh.py).
+ *
+ * @example
+ * ```ts
+ * defaultMeanJoints(16); // [0, 1, 2, 3, 4, 5, 8, 9, ..., 15]
+ * ```
+ */
 export function defaultMeanJoints(numJoints: number): number[] {
   return Array.from({ length: numJoints }, (_, j) => j).filter((j) => !MEAN_EXCLUDED.includes(j));
 }

@@ -7,7 +7,15 @@
 import { JOINT_LABELS, type Part, PARTS } from "../skeleton/mod.ts";
 import type { PckResult } from "./summary.ts";
 
-/** A number for a table: two decimals, or "-" where nothing was annotated. */
+/**
+ * A number for a table: two decimals, or "-" where nothing was annotated.
+ *
+ * @example
+ * ```ts
+ * formatRate(81.456); // "81.46"
+ * formatRate(null); // "-"
+ * ```
+ */
 export function formatRate(v: number | null | undefined, digits = 2): string {
   return v == null || !Number.isFinite(v) ? "-" : v.toFixed(digits);
 }
