@@ -16,6 +16,7 @@ import {
   formatRate,
   pckh,
   PCKH_CONVENTIONS,
+  pckhByVisibility,
   type PckhConvention,
   pckJson,
 } from "../metrics/mod.ts";
@@ -31,6 +32,7 @@ const USAGE = `usage: deno task eval-mpii --gt <file> --pred <file> [options]
   --alpha <a>          threshold in head sizes (default 0.5)
   --json               print a JSON summary as the last line
   --per-joint          also list every joint's rate
+  --visibility         also score visible and occluded joints apart (needs valid.h5's visible)
   --nan-as-miss        score NaN predictions as misses (as eval_PCKh.py does) instead of failing
   --skip-zero-head     leave out people whose head box has zero size instead of failing`;
 
@@ -105,7 +107,7 @@ export async function main(
 ): Promise<void> {
   const flags = parseFlags(args, {
     string: ["gt", "pred", "convention", "alpha"],
-    boolean: ["json", "per-joint", "nan-as-miss", "skip-zero-head"],
+    boolean: ["json", "per-joint", "visibility", "nan-as-miss", "skip-zero-head"],
   }, USAGE);
   if (flags._.length > 0) throw new KitError(`unexpected argument "${flags._[0]}"\n${USAGE}`);
   const gtPath = required(flags, "gt");
@@ -123,21 +125,42 @@ export async function main(
   }
   checkFinite(gt, preds.data, predPath, flags["nan-as-miss"] === true);
   checkHeads(gt, flags["skip-zero-head"] === true);
-  const result = pckh(gt, preds.data, gt.headSizes, {
+  if (flags.visibility && !gt.hasOcclusion) {
+    throw new KitError(
+      `${gtPath}: --visibility needs occlusion flags, which only pose-hg-train's valid.h5 ` +
+        `("visible") has`,
+    );
+  }
+  const options = {
     alpha,
     convention,
-    zeroHeadSize: flags["skip-zero-head"] ? "exclude" : "error",
-  });
+    zeroHeadSize: flags["skip-zero-head"] ? "exclude" as const : "error" as const,
+  };
+  const split = flags.visibility ? pckhByVisibility(gt, preds.data, gt.headSizes, options) : null;
+  const result = split?.all ?? pckh(gt, preds.data, gt.headSizes, options);
 
   const annotated = result.counts.reduce((a, b) => a + b, 0);
   print(`eval-mpii: ${gtPath} (${gt.count} people, ${annotated} annotated joints) vs ${predPath}`);
   print(`PCKh@${alpha}, ${RULES[convention]}`);
-  print(formatPckTable([{ label: `PCKh@${alpha}`, result }]));
+  const rows = [{ label: `PCKh@${alpha}`, result }];
+  if (split) {
+    rows.push({ label: "visible", result: split.visible }, {
+      label: "occluded",
+      result: split.occluded,
+    });
+  }
+  print(formatPckTable(rows));
   print(
     `count-weighted mean ${formatRate(result.weightedMean)} · UBody ${
       formatRate(result.upperBody)
     } · AUC (alpha 0 to 0.5) ${formatRate(result.auc)}`,
   );
+  if (gt.format === "h5") {
+    print(
+      "note: pose-hg-train's valid.h5 rounds some annotations (e.g. the upper neck); the papers' " +
+        "numbers use detections_our_format.mat, which can differ by about 0.1",
+    );
+  }
   if (result.nonFinitePredictions > 0) {
     print(`note: ${result.nonFinitePredictions} NaN prediction(s) scored as misses`);
   }
@@ -149,7 +172,12 @@ export async function main(
   }
   if (flags["per-joint"]) print(formatPerJoint(result));
   if (flags.json) {
-    print(JSON.stringify({ ...pckJson(result), convention, gt: gtPath, pred: predPath }));
+    const extra = split
+      ? { visible: pckJson(split.visible), occluded: pckJson(split.occluded) }
+      : {};
+    print(
+      JSON.stringify({ ...pckJson(result), convention, gt: gtPath, pred: predPath, ...extra }),
+    );
   }
 }
 

@@ -121,6 +121,23 @@ Deno.test(
 );
 
 Deno.test(
+  "eval-mpii --visibility scores visible and occluded joints apart, with valid.h5 only",
+  withFixture(async ({ gtMat, gtH5, predMat }) => {
+    // Person 0's wrists are occluded in the fixture's valid.h5, and predicted exactly.
+    const { lines, json } = await run(["--gt", gtH5, "--pred", predMat, "--visibility", "--json"]);
+    const occluded = lines.find((l) => l.startsWith("occluded "))!.trim().split(/\s+/);
+    assertEquals(occluded, ["occluded", "-", "-", "-", "100.00", "-", "-", "-", "100.00"]);
+    assertAlmostEquals((json.visible as { Wrist: number }).Wrist, 100 / 3, 1e-9);
+    assert(lines.some((l) => l.startsWith("note: pose-hg-train's valid.h5 rounds")));
+    await assertRejects(
+      () => run(["--gt", gtMat, "--pred", predMat, "--visibility"]),
+      KitError,
+      "--visibility needs occlusion flags",
+    );
+  }),
+);
+
+Deno.test(
   "NaN predictions fail unless --nan-as-miss, which scores them as misses",
   withFixture(async ({ dir, gtMat }) => {
     const p = predictions();
