@@ -1,6 +1,6 @@
 /**
- * Heatmap encoding (ground-truth targets and the multi-scale pyramid) and the coordinate
- * convention that decoding shares.
+ * Heatmap encoding (ground-truth targets and the multi-scale pyramid), decoding (quarter-pixel
+ * argmax, back to image coordinates), and the coordinate convention both share.
  *
  * @module
  */
@@ -8,3 +8,4 @@
 export * from "./coords.ts";
 export * from "./encode.ts";
 export * from "./pyramid.ts";
+export * from "./decode.ts";

@@ -45,5 +45,9 @@ export const LSP_TO_MPII: readonly number[] = [
   J.head_top,
 ];
 
-/** LSP torso for PCK@0.2: right shoulder to left hip, as in the LSP protocol. */
-export const LSP_TORSO: readonly [number, number] = [J.r_shoulder, J.l_hip];
+/**
+ * LSP torso for PCK@0.2: left shoulder to right hip, as the community LSP evaluation
+ * (`eval_pck.m`: `norm(gt(:,10) - gt(:,3))` in LSP order) measures it. FLIC's torso is the other
+ * diagonal (see `FLIC_TORSO`).
+ */
+export const LSP_TORSO: readonly [number, number] = [J.l_shoulder, J.r_hip];

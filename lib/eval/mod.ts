@@ -1,0 +1,16 @@
+/**
+ * Evaluation: inference on people in source images through any predict function (crops, fixed
+ * batches, flip test), Ke's conditional multi-trial testing, the scale-stability sweep, the MPII
+ * evaluation files and the export of predictions for community tools.
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./crops.ts";
+export * from "./flip.ts";
+export * from "./infer.ts";
+export * from "./conditional.ts";
+export * from "./stability.ts";
+export * from "./mpii_files.ts";
+export * from "./export.ts";
