@@ -35,17 +35,19 @@ export interface PoseModel {
   readonly shapes: ReadonlyMap<string, readonly (readonly number[])[]>;
 }
 
-/** A forward pass's heatmaps. */
-export interface ModelOutputs {
+/**
+ * A forward pass's heatmaps. A plain `tf.TensorContainer`: `tf.dispose(out)` frees them all.
+ */
+export type ModelOutputs = {
   /** `[stack][i]`: heatmaps at `factors[i]`, each `[B, S/4/f, S/4/f, J]`. */
   readonly stacks: tf.Tensor4D[][];
   /** MSR-net heatmaps at each of `msrFactors`. */
   readonly msr?: tf.Tensor4D[];
   /** The heatmaps to predict from: MSR-net's factor 1 if present, else the last stack's. */
   readonly final: tf.Tensor4D;
-  readonly factors: readonly number[];
-  readonly msrFactors: readonly number[];
-}
+  readonly factors: number[];
+  readonly msrFactors: number[];
+};
 
 /**
  * Builds the network of a config (validated first) as a functional `tf.LayersModel`.
@@ -117,10 +119,10 @@ export function forward(pm: PoseModel, images: tf.Tensor4D, training: boolean): 
     const msr = out.msr?.map((t) => t as tf.Tensor4D);
     const final = msr ? msr[0]! : stacks[stacks.length - 1]![0]!;
     const result: ModelOutputs = msr
-      ? { stacks, msr, final, factors: pm.factors, msrFactors: pm.msrFactors }
-      : { stacks, final, factors: pm.factors, msrFactors: pm.msrFactors };
-    return result as unknown as tf.TensorContainer;
-  }) as unknown as ModelOutputs;
+      ? { stacks, msr, final, factors: [...pm.factors], msrFactors: [...pm.msrFactors] }
+      : { stacks, final, factors: [...pm.factors], msrFactors: [...pm.msrFactors] };
+    return result;
+  });
 }
 
 /**
