@@ -19,6 +19,8 @@ const tiny = (override: Record<string, unknown>): ModelConfig =>
   resolveModelConfig({ inputSize: 64, stacks: 2, features: 8, ...override });
 
 const shapes = (ts: readonly tf.Tensor[]) => ts.map((t) => t.shape);
+const maxAbsDiff = async (a: tf.Tensor, b: tf.Tensor) =>
+  (await tf.max(tf.abs(tf.sub(a, b))).data())[0]!;
 const images = (b: number) => tf.randomUniform([b, 64, 64, 3], 0, 1, "float32", 7) as tf.Tensor4D;
 
 Deno.test("the hourglass emits one 16x16 map per stack for 64x64 inputs", () => {
@@ -98,7 +100,7 @@ Deno.test("MSSH dispatches the pre-processing scales coarsest first into the sta
   tf.dispose([out, x]);
 });
 
-Deno.test("the forward pass and the saved tfjs graph are the same network", () => {
+Deno.test("the forward pass and the saved tfjs graph are the same network", async () => {
   for (const kind of ["mss-msr", "mssh"]) {
     const override = kind === "mssh"
       ? { kind, scales: 2 }
@@ -109,10 +111,9 @@ Deno.test("the forward pass and the saved tfjs graph are the same network", () =
     const predicted = pm.model.predict(x) as tf.Tensor[];
     const ours = [...out.stacks.flat(), ...(out.msr ?? [])];
     assertEquals(predicted.length, ours.length);
-    predicted.forEach((p, i) => {
-      const diff = tf.max(tf.abs(tf.sub(p, ours[i]!))).dataSync()[0]!;
-      assertAlmostEquals(diff, 0, 1e-5);
-    });
+    for (const [i, p] of predicted.entries()) {
+      assertAlmostEquals(await maxAbsDiff(p, ours[i]!), 0, 1e-5);
+    }
     tf.dispose([out, predicted, x]);
   }
 });
@@ -174,17 +175,17 @@ Deno.test("the summary table lists modules, parameters and shapes with a total",
   assert(/^total\s+[\d,]+$/.test(lines.at(-1)!), text);
 });
 
-Deno.test("a seed makes the initial weights reproducible", () => {
+Deno.test("a seed makes the initial weights reproducible", async () => {
   const a = buildModel(tiny({ kind: "hourglass", stacks: 1 }), { seed: 5 });
   const b = buildModel(tiny({ kind: "hourglass", stacks: 1 }), { seed: 5 });
   const wa = a.model.getWeights();
   const wb = b.model.getWeights();
-  wa.forEach((w, i) => assertEquals(w.dataSync(), wb[i]!.dataSync()));
+  for (const [i, w] of wa.entries()) assertEquals(await w.data(), await wb[i]!.data());
   // PyTorch's default init: the 7x7 stem kernel is uniform in ±1/sqrt(3 * 49).
   const stem = a.model.getLayer("stem.conv").getWeights()[0]!;
   const bound = 1 / Math.sqrt(147);
-  assert(tf.max(tf.abs(stem)).dataSync()[0]! <= bound);
-  assert(tf.max(tf.abs(stem)).dataSync()[0]! > 0.9 * bound);
+  const largest = (await tf.max(tf.abs(stem)).data())[0]!;
+  assert(largest <= bound && largest > 0.9 * bound, `${largest} vs ${bound}`);
   a.model.dispose();
   b.model.dispose();
 });

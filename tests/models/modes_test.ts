@@ -24,11 +24,15 @@ const cfg = (kind: string) =>
   });
 
 /** Moving means of the BatchNorm layers whose name matches, as one flat array. */
-function movingMeans(pm: PoseModel, match: RegExp): number[] {
-  return pm.model.layers
-    .filter((l) => match.test(l.name) && l.getClassName() === "BatchNormalization")
-    .flatMap((l) => Array.from(l.getWeights()[2]!.dataSync()));
+async function movingMeans(pm: PoseModel, match: RegExp): Promise<number[]> {
+  const layers = pm.model.layers
+    .filter((l) => match.test(l.name) && l.getClassName() === "BatchNormalization");
+  const values = await Promise.all(layers.map((l) => l.getWeights()[2]!.data()));
+  return values.flatMap((v) => Array.from(v));
 }
+
+const maxAbsDiff = async (a: tf.Tensor, b: tf.Tensor) =>
+  (await tf.max(tf.abs(tf.sub(a, b))).data())[0]!;
 
 const batch = () =>
   tf.concat([
@@ -37,22 +41,22 @@ const batch = () =>
     tf.randomUniform([1, 64, 64, 3], 0, 0.2, "float32", 2),
   ]) as tf.Tensor4D;
 
-Deno.test("a training-mode pass updates BatchNorm's moving means and an inference pass does not", () => {
+Deno.test("a training-mode pass updates BatchNorm's moving means and an inference pass does not", async () => {
   const pm = buildModel(cfg("hourglass"), { seed: 1 });
   const x = batch();
-  const start = movingMeans(pm, /./);
+  const start = await movingMeans(pm, /./);
   assert(start.every((v) => v === 0));
   tf.dispose(forward(pm, x, false));
-  assertEquals(movingMeans(pm, /./), start);
+  assertEquals(await movingMeans(pm, /./), start);
   tf.dispose(forward(pm, x, true));
-  const after = movingMeans(pm, /./);
+  const after = await movingMeans(pm, /./);
   assert(after.some((v) => v !== 0), "training mode left every moving mean at 0");
   tf.dispose(forward(pm, x, false));
-  assertEquals(movingMeans(pm, /./), after);
+  assertEquals(await movingMeans(pm, /./), after);
   x.dispose();
 });
 
-Deno.test("in inference a sample's heatmaps do not depend on the rest of its batch", () => {
+Deno.test("in inference a sample's heatmaps do not depend on the rest of its batch", async () => {
   const pm = buildModel(cfg("mss"), { seed: 2 });
   const x = batch();
   // Give the moving statistics non-trivial values first.
@@ -60,16 +64,16 @@ Deno.test("in inference a sample's heatmaps do not depend on the rest of its bat
   const first = x.slice([0, 0, 0, 0], [1, 64, 64, 3]);
   const alone = forward(pm, first, false);
   const together = forward(pm, x, false);
-  alone.stacks[0]!.forEach((h, i) => {
+  for (const [i, h] of alone.stacks[0]!.entries()) {
     const mine = together.stacks[0]![i]!.slice([0, 0, 0, 0], [1, ...h.shape.slice(1)]);
-    const diff = tf.max(tf.abs(tf.sub(h, mine))).dataSync()[0]!;
+    const diff = await maxAbsDiff(h, mine);
     assert(diff < 1e-5, `factor ${alone.factors[i]}: differs by ${diff}`);
-  });
+  }
   // The same comparison in training mode does differ: batch statistics couple the samples.
   const aloneT = forward(pm, first, true);
   const togetherT = forward(pm, x, true);
   const mineT = togetherT.final.slice([0, 0, 0, 0], [1, 16, 16, 16]);
-  assert(tf.max(tf.abs(tf.sub(aloneT.final, mineT))).dataSync()[0]! > 1e-3);
+  assert((await maxAbsDiff(aloneT.final, mineT)) > 1e-3);
   tf.dispose([x, first, alone, together, aloneT, togetherT, mineT]);
 });
 
@@ -81,15 +85,21 @@ Deno.test("forward insists on an explicit training flag", () => {
   x.dispose();
 });
 
-Deno.test("freezing the MSS-net makes its BatchNorm run on moving statistics even in training", () => {
+Deno.test("freezing the MSS-net makes its BatchNorm run on moving statistics even in training", async () => {
   const pm = buildModel(cfg("mss-msr"), { seed: 3 });
   setTrainable(pm, "msr");
   assert(pm.model.trainableWeights.every((w) => w.name.startsWith("msr.")));
   assert(pm.model.trainableWeights.length > 0);
   const x = batch();
   tf.dispose(forward(pm, x, true));
-  assert(movingMeans(pm, /^(stem|stacks)\./).every((v) => v === 0), "a frozen moving mean moved");
-  assert(movingMeans(pm, /^msr\./).some((v) => v !== 0), "the MSR-net's moving means did not");
+  assert(
+    (await movingMeans(pm, /^(stem|stacks)\./)).every((v) => v === 0),
+    "a frozen moving mean moved",
+  );
+  assert(
+    (await movingMeans(pm, /^msr\./)).some((v) => v !== 0),
+    "the MSR-net's moving means did not",
+  );
   setTrainable(pm, "all");
   assertEquals(
     pm.model.trainableWeights.length,
