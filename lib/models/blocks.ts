@@ -160,7 +160,14 @@ export function makeBlock(
     : new InceptionResNetA(b, name, inC, outC);
 }
 
-/** A chain of `n` blocks; the first maps `inC` to `outC`, the rest keep `outC`. */
+/**
+ * A chain of `n` blocks; the first maps `inC` to `outC`, the rest keep `outC`.
+ *
+ * @example
+ * ```ts
+ * const up1 = new Chain(b, "bottleneck", "stacks.0.hg.up1", 2, 256, 256); // 2 residuals
+ * ```
+ */
 export class Chain implements Block {
   private readonly blocks: Block[];
 

@@ -166,7 +166,14 @@ export function setTrainable(pm: PoseModel, part: TrainablePart): void {
   }
 }
 
-/** Learnable parameters of a layer: weights other than BatchNorm's moving statistics. */
+/**
+ * Learnable parameters of a layer: weights other than BatchNorm's moving statistics.
+ *
+ * @example
+ * ```ts
+ * layerParams(pm.model.getLayer("stem.bn")); // 128: gamma and beta of 64 channels
+ * ```
+ */
 export function layerParams(layer: tf.layers.Layer): number {
   return layer.weights
     .filter((w) => !/moving_(mean|variance)$/.test(w.originalName))

@@ -21,7 +21,15 @@ export interface NetworkOutput<T extends Flow> {
   readonly msr?: readonly T[];
 }
 
-/** The heatmap factors each stack emits under a config. */
+/**
+ * The heatmap factors each stack emits under a config.
+ *
+ * @example
+ * ```ts
+ * stackFactors(modelDefaults("mss")); // [1, 2, 4, 8]
+ * stackFactors(modelDefaults("hourglass")); // [1]
+ * ```
+ */
 export function stackFactors(cfg: ModelConfig): readonly number[] {
   return cfg.kind === "mss" || cfg.kind === "mss-msr" ? cfg.factors : [1];
 }
