@@ -189,3 +189,20 @@ Deno.test("a seed makes the initial weights reproducible", async () => {
   a.model.dispose();
   b.model.dispose();
 });
+
+Deno.test("a saved model reloads with tf.loadLayersModel and predicts the same maps", async () => {
+  const pm = buildModel(tiny({ kind: "mss", stacks: 1, factors: [1, 2] }), { seed: 6 });
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await pm.model.save(tf.io.withSaveHandler((a) => {
+    artifacts = a;
+    return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) });
+  }));
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+  const x = images(1);
+  const ours = pm.model.predict(x) as tf.Tensor[];
+  const theirs = loaded.predict(x) as tf.Tensor[];
+  assertEquals(theirs.length, 2);
+  for (const [i, t] of theirs.entries()) assertEquals(await maxAbsDiff(t, ours[i]!), 0);
+  tf.dispose([x, ours, theirs]);
+  loaded.dispose();
+});
