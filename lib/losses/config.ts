@@ -55,14 +55,15 @@ export type LossConfig = {
 };
 
 /**
- * Defaults: Eq. 1 summed over pixels, missing joints ignored, every scale weighted alike, no
- * structural term, no adaptive weights.
+ * Defaults: Eq. 1 summed over pixels in the stacks, the structure-aware loss on the MSR-net's
+ * outputs (when the model has one), missing joints ignored, every scale weighted alike, no
+ * adaptive weights.
  */
 export const lossDefaults: LossConfig = {
   pixels: "sum",
   missing: "ignore",
   scaleWeights: [1, 1, 1, 1],
-  structure: "none",
+  structure: "msr",
   alpha: 1,
   combine: "sum",
   adaptive: false,
@@ -82,6 +83,7 @@ export const lossChoices: Choices = {
 /**
  * The loss each paper trains its model with: Eq. 1 for the hourglass and the ICIP MSS-net,
  * Eq. 2 in the stacks and the MSR-net for Ke et al.'s full network, Algorithm 1 for MSSH.
+ * (Ke's ablation without the structure-aware loss is `structure: "none"`.)
  *
  * @example
  * ```ts

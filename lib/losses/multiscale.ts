@@ -94,7 +94,8 @@ export function multiScaleLoss(
   groups: readonly (readonly number[])[] = STRUCTURE_GROUPS,
 ): LossBreakdown {
   const j = weights.shape[1];
-  if (cfg.structure !== "none" && groups.length !== j) {
+  const structural = cfg.structure === "all" || (cfg.structure === "msr" && out.msr?.length);
+  if (structural && groups.length !== j) {
     throw new KitError(
       `the structure-aware loss needs one neighbour group per joint: ${groups.length} groups for ${j} joints`,
     );

@@ -7,7 +7,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { KitError } from "../io/errors.ts";
-import type { LossConfig } from "../losses/config.ts";
+import { type LossConfig, validateLossConfig } from "../losses/config.ts";
 import { multiScaleLoss } from "../losses/multiscale.ts";
 import { forward, type PoseModel } from "../models/build.ts";
 
@@ -60,6 +60,7 @@ export async function trainStep(
   batch: TrainBatch,
   lossCfg: LossConfig,
 ): Promise<StepResult> {
+  validateLossConfig(lossCfg);
   const vars = trainableVariables(pm);
   if (vars.length === 0) {
     throw new KitError("nothing to train: every layer of the model is frozen");

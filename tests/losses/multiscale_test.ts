@@ -58,7 +58,7 @@ Deno.test("MSR-net's terms use the structure-aware loss when configured", async 
     msrFactors: [1],
   };
   const groups = [[0, 1], [1, 0]];
-  const plain = multiScaleLoss(out, targets, both, lossDefaults, groups);
+  const plain = multiScaleLoss(out, targets, both, { ...lossDefaults, structure: "none" }, groups);
   assertEquals(plain.parts.at(-1)!.stack, "msr");
   assertAlmostEquals(await read(plain.total), 0.5, 1e-7);
   // Eq. 2: own [1, 0] + α · combined [1, 1] -> mean (1 + .5 + .5) / 2 = 1 with α = .5; x msrWeight 2.
