@@ -5,4 +5,8 @@
  * @module
  */
 
-export {};
+export * from "./config.ts";
+export * from "./heatmap.ts";
+export * from "./structure.ts";
+export * from "./adaptive.ts";
+export * from "./multiscale.ts";

@@ -1,8 +1,12 @@
 /**
  * Models: stacked hourglass, MSS-net + MSR-net and MSSH, built from one typed model config
- * (issue 4).
+ * (issue 4). The architecture is specified layer by layer in `README.md` next to this file.
  *
  * @module
  */
 
-export {};
+export * from "./config.ts";
+export * from "./build.ts";
+export * from "./summary.ts";
+export { dispatchStacks } from "./preprocess.ts";
+export { BN_EPSILON, BN_MOMENTUM } from "./layers.ts";

@@ -1,0 +1,118 @@
+import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
+import * as tf from "@tensorflow/tfjs";
+import { KitError } from "../../lib/io/errors.ts";
+import { type HeatmapOutputs, lossDefaults, multiScaleLoss } from "../../lib/losses/mod.ts";
+import { assertNoLeaks, useTestBackend } from "../../lib/testing/mod.ts";
+
+await useTestBackend();
+
+/** `[1, s, s, J]` zero maps with `value` at pixel 0 of channel `j`. */
+function spike(s: number, joints: number, j: number, value: number): tf.Tensor4D {
+  const data = new Float32Array(s * s * joints);
+  if (j >= 0) data[j] = value;
+  return tf.tensor4d(data, [1, s, s, joints]);
+}
+
+// Targets at factors 1 and 2: joint 0 peaks at 1 on the 2x2 map, joint 1 at .5 on the 1x1 map.
+const targets = [spike(2, 2, 0, 1), spike(1, 2, 1, 0.5)];
+const zeros = [spike(2, 2, -1, 0), spike(1, 2, -1, 0)];
+// Stack 1 predicts nothing (errors: factor 1 [1, 0], factor 2 [0, .25]); stack 2 is perfect.
+const twoStacks: HeatmapOutputs = {
+  stacks: [zeros, targets],
+  factors: [1, 2],
+  msrFactors: [],
+};
+const both = tf.tensor2d([[1, 1]]);
+
+const read = async (t: tf.Tensor) => (await t.data())[0]!;
+
+Deno.test("the loss sums Eq. 1 over scales and stacks with a breakdown per term", async () => {
+  const { total, parts } = multiScaleLoss(twoStacks, targets, both, lossDefaults);
+  assertAlmostEquals(await read(total), 0.5 + 0.125, 1e-7);
+  assertEquals(parts.map((p) => [p.stack, p.factor]), [[0, 1], [0, 2], [1, 1], [1, 2]]);
+  const each = await Promise.all(parts.map((p) => read(p.loss)));
+  assertEquals(each, [0.5, 0.125, 0, 0]);
+});
+
+Deno.test("per-scale weights scale each factor's terms", async () => {
+  const cfg = { ...lossDefaults, scaleWeights: [1, 2, 1, 1] };
+  const { total } = multiScaleLoss(twoStacks, targets, both, cfg);
+  assertAlmostEquals(await read(total), 0.5 + 0.25, 1e-7);
+});
+
+Deno.test("missing joints are ignored unless configured to train towards zero", async () => {
+  // Joint 0 missing: its (large) error no longer counts.
+  const missing = tf.tensor2d([[0, 1]]);
+  const ignored = multiScaleLoss(twoStacks, targets, missing, lossDefaults).total;
+  assertAlmostEquals(await read(ignored), 0.125, 1e-7);
+  const zeroed = multiScaleLoss(twoStacks, targets, missing, { ...lossDefaults, missing: "zero" });
+  assertAlmostEquals(await read(zeroed.total), 0.625, 1e-7);
+});
+
+Deno.test("MSR-net's terms use the structure-aware loss when configured", async () => {
+  // One stack (perfect), MSR-net at factor 1 predicts nothing. Groups {0, 1} and {1, 0}.
+  const out: HeatmapOutputs = {
+    stacks: [targets],
+    msr: [zeros[0]!],
+    factors: [1, 2],
+    msrFactors: [1],
+  };
+  const groups = [[0, 1], [1, 0]];
+  const plain = multiScaleLoss(out, targets, both, { ...lossDefaults, structure: "none" }, groups);
+  assertEquals(plain.parts.at(-1)!.stack, "msr");
+  assertAlmostEquals(await read(plain.total), 0.5, 1e-7);
+  // Eq. 2: own [1, 0] + α · combined [1, 1] -> mean (1 + .5 + .5) / 2 = 1 with α = .5; x msrWeight 2.
+  const cfg = { ...lossDefaults, structure: "msr" as const, alpha: 0.5, msrWeight: 2 };
+  const structural = multiScaleLoss(out, targets, both, cfg, groups);
+  assertAlmostEquals(await read(structural.total), 2, 1e-6);
+});
+
+Deno.test("adaptive weights weigh stack 2's keypoints by stack 1's factor-1 losses", async () => {
+  // Four joints: stack 1 misses joint 0 (losses [1, 0, 0, 0]) -> stack 2 weights [.5, 1/6, 1/6, 1/6];
+  // stack 2 misses joint 1 by 1.
+  const t = [spike(1, 4, 0, 1)];
+  const out: HeatmapOutputs = {
+    stacks: [[spike(1, 4, -1, 0)], [tf.tensor4d([1, 1, 0, 0], [1, 1, 1, 4])]],
+    factors: [1],
+    msrFactors: [],
+  };
+  const w = tf.ones([1, 4]) as tf.Tensor2D;
+  const plain = multiScaleLoss(out, t, w, lossDefaults);
+  assertAlmostEquals(await read(plain.total), 0.25 + 0.25, 1e-6);
+  const adaptive = multiScaleLoss(out, t, w, { ...lossDefaults, adaptive: true });
+  assertAlmostEquals(await read(adaptive.total), 0.25 + 1 / 6, 1e-6);
+  const kw = await adaptive.keypointWeights.array();
+  kw[1]!.forEach((v, i) => assertAlmostEquals(v, [0.5, 1 / 6, 1 / 6, 1 / 6][i]!, 1e-6));
+});
+
+Deno.test("targets that do not match the heatmaps are named", () => {
+  assertThrows(
+    () => multiScaleLoss(twoStacks, [targets[0]!], both, lossDefaults),
+    KitError,
+    "stack 1's factor-2 heatmaps needs targets[1] (factor 2); the batch has 1 target level(s)",
+  );
+  assertThrows(
+    () => multiScaleLoss(twoStacks, [targets[0]!, targets[0]!], both, lossDefaults),
+    KitError,
+    "targets[1] (factor 2) is [1,2,2,2] but stack 1's factor-2 heatmaps is [1,1,1,2]",
+  );
+  assertThrows(
+    () => multiScaleLoss(twoStacks, targets, tf.ones([1, 3]) as tf.Tensor2D, lossDefaults),
+    KitError,
+    "target weights are [1,3]; expected [batch, joints] = [1, 2]",
+  );
+  assertThrows(
+    () => multiScaleLoss(twoStacks, targets, both, { ...lossDefaults, structure: "all" }),
+    KitError,
+    "16 groups for 2 joints",
+  );
+});
+
+Deno.test("the multi-scale loss leaks nothing", async () => {
+  for (const adaptive of [false, true]) {
+    await assertNoLeaks(
+      () => multiScaleLoss(twoStacks, targets, both, { ...lossDefaults, adaptive }),
+      "multiScaleLoss",
+    );
+  }
+});
