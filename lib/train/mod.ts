@@ -1,8 +1,12 @@
 /**
- * Training: the experiment config, optimisers, schedules, checkpoints and the training loop
- * (issue 6).
+ * Training: the single training step, optimisers, learning-rate schedules and Ke's stages,
+ * atomic checkpoints, the JSONL run log and the training loop.
  *
  * @module
  */
 
-export {};
+export * from "./step.ts";
+export * from "./optimizer.ts";
+export * from "./schedule.ts";
+export * from "./checkpoint.ts";
+export * from "./log.ts";
