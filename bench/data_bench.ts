@@ -1,0 +1,124 @@
+/**
+ * Data pipeline benchmark: SynthPose samples per second through the whole input pipeline
+ * (render in workers, affine crop and colour jitter on the backend, heatmap pyramid targets)
+ * with training augmentation, at a given crop size. The consumer does nothing but take batches,
+ * so this is the rate the pipeline can sustain; compare it with the training step's rate on the
+ * same machine (target: at least 4x).
+ *
+ * Run alone: `deno run -A bench/data_bench.ts [--backend wasm] [--size 256] [--workers 1]
+ * [--batch 16] [--batches 12]`.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { initBackend, parseBackend } from "../lib/backend/select.ts";
+import { numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
+import { dataConfig } from "../lib/data/config.ts";
+import { disposeBatch, openPipeline } from "../lib/data/pipeline.ts";
+
+/** What to measure. */
+export interface PipelineBenchOptions {
+  /** Crop side (data.inputSize); default 256. */
+  readonly inputSize?: number;
+  readonly batchSize?: number;
+  /** Batches timed after one warm-up batch. */
+  readonly batches?: number;
+  /** Worker count (data.workers). */
+  readonly workers?: number;
+  /** Also apply keypoint masking. */
+  readonly masking?: boolean;
+}
+
+/** A measured rate. */
+export interface PipelineBenchResult {
+  readonly inputSize: number;
+  readonly batchSize: number;
+  readonly workers: number;
+  readonly backend: string;
+  readonly samples: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+}
+
+/**
+ * Measures the pipeline's sustained samples/s on the current tfjs backend: one warm-up batch,
+ * then `batches` batches timed, each read back (`await data()`) so that asynchronous backends
+ * are timed to completion.
+ *
+ * @example
+ * ```ts
+ * const r = await benchPipeline({ inputSize: 256, workers: 1 });
+ * console.log(`${r.samplesPerSecond.toFixed(1)} samples/s`);
+ * ```
+ */
+export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<PipelineBenchResult> {
+  const inputSize = opts.inputSize ?? 256;
+  const batchSize = opts.batchSize ?? 16;
+  const batches = opts.batches ?? 12;
+  const workers = opts.workers ?? 1;
+  const cfg = dataConfig({
+    inputSize,
+    workers,
+    synth: { trainSize: batchSize * (batches + 1) },
+    masking: { enabled: opts.masking ?? false },
+  });
+  const pipe = await openPipeline(cfg, "train", { mode: "train", batchSize, seed: 7 });
+  try {
+    let start = 0, samples = 0, seen = 0;
+    for await (const batch of pipe.epoch(0)) {
+      await batch.images.data();
+      if (seen++ === 0) start = performance.now();
+      else samples += batch.size;
+      disposeBatch(batch);
+    }
+    const seconds = (performance.now() - start) / 1000;
+    return {
+      inputSize,
+      batchSize,
+      workers,
+      backend: tf.getBackend(),
+      samples,
+      seconds,
+      samplesPerSecond: samples / seconds,
+    };
+  } finally {
+    pipe.close();
+  }
+}
+
+/**
+ * Formats a result as one line.
+ *
+ * @example
+ * ```ts
+ * formatPipelineBench(r); // "data pipeline 256px, batch 16, 1 worker(s), wasm: 41.2 samples/s"
+ * ```
+ */
+export function formatPipelineBench(r: PipelineBenchResult): string {
+  return `data pipeline ${r.inputSize}px, batch ${r.batchSize}, ${r.workers} worker(s), ` +
+    `${r.backend}: ${r.samplesPerSecond.toFixed(1)} samples/s (${r.samples} samples in ` +
+    `${r.seconds.toFixed(1)} s)`;
+}
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const flags = parseFlags(
+      Deno.args,
+      {
+        string: ["backend", "size", "workers", "batch", "batches"],
+        boolean: ["masking"],
+      },
+      "usage: deno run -A bench/data_bench.ts [--backend b] [--size px] [--workers n] [--batch n] [--batches n] [--masking]",
+    );
+    await initBackend(parseBackend(String(flags.backend ?? "auto")));
+    const r = await benchPipeline({
+      inputSize: numberFlag(flags, "size", 256, { min: 16, integer: true }),
+      workers: numberFlag(flags, "workers", 1, { min: 0, integer: true }),
+      batchSize: numberFlag(flags, "batch", 16, { min: 1, integer: true }),
+      batches: numberFlag(flags, "batches", 12, { min: 1, integer: true }),
+      masking: flags.masking === true,
+    });
+    console.log(formatPipelineBench(r));
+  });
+}
