@@ -8,6 +8,7 @@
 import { read } from "mat-for-js";
 import { KitError } from "./errors.ts";
 import { fromNested, type NdArray } from "./ndarray.ts";
+import { decodeMatNumeric, type MatVariable } from "./mat_v5.ts";
 
 /** The variables of a .mat file. */
 export interface MatContents {
@@ -47,6 +48,13 @@ export async function readMat(path: string): Promise<MatContents> {
   if (typeof data !== "object" || data === null) {
     throw new KitError(`${path}: not a readable MATLAB v5 file (no variables)`);
   }
+  // mat-for-js scrambles arrays of 3+ dimensions, so numeric variables come from our decoder.
+  let numeric: Map<string, MatVariable>;
+  try {
+    numeric = await decodeMatNumeric(bytes);
+  } catch (e) {
+    throw new KitError(`${path}: not a readable MATLAB v5 file (${(e as Error).message})`);
+  }
   const get = (field: string) => {
     if (!(field in data)) {
       throw new KitError(
@@ -61,6 +69,8 @@ export async function readMat(path: string): Promise<MatContents> {
     has: (field) => field in data,
     raw: get,
     numeric: (field) => {
+      const decoded = numeric.get(field);
+      if (decoded?.kind === "numeric") return decoded.array;
       const v = get(field);
       return typeof v === "number"
         ? { shape: [], data: Float64Array.of(v) }

@@ -10,3 +10,4 @@ export * from "./atomic.ts";
 export * from "./ndarray.ts";
 export * from "./h5.ts";
 export * from "./mat.ts";
+export * from "./mat_write.ts";
