@@ -12,6 +12,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { transformImages } from "../geometry/warp.ts";
 import type { Random } from "../random/random.ts";
 import type { Keypoint } from "../skeleton/remap.ts";
 import type { MaskingConfig } from "./config.ts";
@@ -132,7 +133,7 @@ export function pastePatches(
       const rows = slot.map((p) =>
         p ? [1, 0, p.sx0 - p.x0, 0, 1, p.sy0 - p.y0, 0, 0] : [1, 0, 0, 0, 1, 0, 0, 0]
       );
-      const shifted = tf.image.transform(out, tf.tensor2d(rows, [b, 8]), "nearest", "constant", 0);
+      const shifted = transformImages(out, tf.tensor2d(rows, [b, 8]), "nearest", 0, [h, w]);
       const box = (lo: (p: Patch) => number) =>
         tf.tensor4d(slot.map((p) => (p ? lo(p) : 0)), [b, 1, 1, 1]);
       const xs = tf.range(0, w, 1, "float32").reshape([1, 1, w, 1]);

@@ -9,6 +9,8 @@ import { dirname } from "@std/path";
 import { encodePng } from "../../lib/data/image.ts";
 import { writeMat } from "../../lib/io/mat_write.ts";
 import {
+  type CropConvention,
+  PLAIN_CROP,
   type PoseDataset,
   type PoseSample,
   type RgbImage,
@@ -40,6 +42,34 @@ export function gridKeypoints(size: number, margin = 8): Keypoint[] {
   ]);
 }
 
+/** A sample around `image` with the given keypoints, centred, with a crop box of `box` px. */
+export function sampleOf(
+  id: string,
+  image: RgbImage,
+  keypoints: Keypoint[],
+  box: number,
+): PoseSample {
+  return {
+    id,
+    image,
+    keypoints,
+    center: [(image.width - 1) / 2, (image.height - 1) / 2],
+    scale: box / 200,
+    headBox: [0, 0, 10, 10],
+  };
+}
+
+/** An image of seeded random pixels (structure for flip and crop comparisons). */
+export function noiseImage(width: number, height: number, seed = 1): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s >>> 24;
+  }
+  return { width, height, data };
+}
+
 /** A dataset of given samples (built in code, no files). */
 export class ArrayDataset implements PoseDataset {
   readonly length: number;
@@ -47,6 +77,7 @@ export class ArrayDataset implements PoseDataset {
     readonly name: string,
     readonly samples: readonly PoseSample[],
     readonly fail: ReadonlySet<number> = new Set(),
+    readonly crop: CropConvention = PLAIN_CROP,
   ) {
     this.length = samples.length;
   }
