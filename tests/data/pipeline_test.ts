@@ -99,7 +99,7 @@ Deno.test("evaluation keeps order and pads its last batch with zero-weight copie
   batches.forEach(disposeBatch);
 });
 
-Deno.test("training order is shuffled per epoch, the same for the same seed", async () => {
+Deno.test("training order is shuffled per epoch, the same for the same seed", () => {
   const ds = arrayData(10);
   const a = createPipeline(ds, small, { mode: "train", batchSize: 2, seed: 4 });
   const b = createPipeline(ds, small, { mode: "train", batchSize: 2, seed: 4 });

@@ -229,7 +229,7 @@ export class Polygon implements Shape {
     this.#ys = Float64Array.from(points, (p) => p[1]);
   }
 
-  /** x where each edge crosses the horizontal line `y`, sorted. */
+  /** x where each edge crosses the horizontal line `y`, sorted; spans [x0, x1) are inside. */
   #crossings(y: number): number[] {
     const xs = this.#xs, ys = this.#ys, n = xs.length;
     const out: number[] = [];
@@ -255,7 +255,7 @@ export class Polygon implements Shape {
       const xs = this.#crossings(y);
       for (let k = 0; k + 1 < xs.length; k += 2) {
         const x0 = Math.max(0, Math.ceil(xs[k]!)),
-          x1 = Math.min(c.width - 1, Math.floor(xs[k + 1]!));
+          x1 = Math.min(c.width - 1, Math.ceil(xs[k + 1]!) - 1);
         for (let x = x0; x <= x1; x++) c.put(x, y, this.paint, 1);
       }
     }
