@@ -6,7 +6,9 @@
  * same machine (target: at least 4x).
  *
  * Run alone: `deno run -A bench/data_bench.ts [--backend wasm] [--size 256] [--workers 1]
- * [--batch 16] [--batches 12]`.
+ * [--batch 16] [--batches 12]`. With `--baseline`, it prints instead the PCKh@0.5 of the
+ * mean-pose baseline on SynthPose (and on MPII with `--mpii-json` and `--mpii-h5`, the
+ * bearpaw list for training poses and pose-hg-train's valid.h5 for head sizes).
  *
  * @module
  */
@@ -15,7 +17,11 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, parseBackend } from "../lib/backend/select.ts";
 import { numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
 import { dataConfig } from "../lib/data/config.ts";
+import { annotationsOf, type BaselineResult, meanPoseBaseline } from "../lib/data/baseline.ts";
+import { openDataset } from "../lib/data/open.ts";
 import { disposeBatch, openPipeline } from "../lib/data/pipeline.ts";
+import { openMpiiH5 } from "../lib/data/readers/hg_h5.ts";
+import { openMpiiJson } from "../lib/data/readers/mpii_json.ts";
 
 /** What to measure. */
 export interface PipelineBenchOptions {
@@ -101,16 +107,80 @@ export function formatPipelineBench(r: PipelineBenchResult): string {
     `${r.seconds.toFixed(1)} s)`;
 }
 
+/**
+ * The mean-pose baseline's PCKh@0.5 on SynthPose with the default config: the mean pose of
+ * `trainCount` training people evaluated on `valCount` validation people (annotations only).
+ *
+ * @example
+ * ```ts
+ * formatBaseline("SynthPose", await synthBaseline()); // "SynthPose mean pose: PCKh@0.5 Head ..."
+ * ```
+ */
+export async function synthBaseline(trainCount = 5000, valCount = 1000): Promise<BaselineResult> {
+  const cfg = dataConfig({ synth: { trainSize: trainCount, valSize: valCount } });
+  const train = await annotationsOf(await openDataset(cfg, "train"), trainCount);
+  const val = await annotationsOf(await openDataset(cfg, "val"), valCount);
+  return meanPoseBaseline(train, val);
+}
+
+/**
+ * The same baseline on MPII annotations (no images needed): training poses from the bearpaw
+ * JSON list, validation people and head sizes from pose-hg-train's valid.h5.
+ *
+ * @example
+ * ```ts
+ * await mpiiBaseline("mpii_annotations.json.gz", "valid.h5");
+ * ```
+ */
+export async function mpiiBaseline(json: string, h5: string): Promise<BaselineResult> {
+  const images = await Deno.makeTempDir();
+  try {
+    const train = await openMpiiJson({ annotations: json, imageDir: images, split: "train" });
+    const val = await openMpiiH5({ annotations: h5, imageDir: images });
+    return meanPoseBaseline(
+      await annotationsOf(train, train.length),
+      await annotationsOf(val, val.length),
+    );
+  } finally {
+    await Deno.remove(images, { recursive: true });
+  }
+}
+
+/**
+ * A baseline result as one table row.
+ *
+ * @example
+ * ```ts
+ * formatBaseline("MPII", r); // "MPII mean pose: PCKh@0.5 Head 17.1 Shoulder ... Mean 16.05 (2958 people)"
+ * ```
+ */
+export function formatBaseline(name: string, r: BaselineResult): string {
+  const parts = Object.entries(r.parts).map(([p, v]) => `${p} ${v.toFixed(1)}`).join(" ");
+  return `${name} mean pose: PCKh@0.5 ${parts} Mean ${r.mean.toFixed(2)} (${r.people} people)`;
+}
+
+const USAGE = `usage: deno run -A bench/data_bench.ts [--backend b] [--size px] [--workers n]
+         [--batch n] [--batches n] [--masking]
+       deno run -A bench/data_bench.ts --baseline [--mpii-json file --mpii-h5 file]`;
+
 if (import.meta.main) {
   await runMain(async () => {
     const flags = parseFlags(
       Deno.args,
       {
-        string: ["backend", "size", "workers", "batch", "batches"],
-        boolean: ["masking"],
+        string: ["backend", "size", "workers", "batch", "batches", "mpii-json", "mpii-h5"],
+        boolean: ["masking", "baseline"],
       },
-      "usage: deno run -A bench/data_bench.ts [--backend b] [--size px] [--workers n] [--batch n] [--batches n] [--masking]",
+      USAGE,
     );
+    if (flags.baseline) {
+      console.log(formatBaseline("SynthPose (default config)", await synthBaseline()));
+      const json = flags["mpii-json"], h5 = flags["mpii-h5"];
+      if (typeof json === "string" && typeof h5 === "string") {
+        console.log(formatBaseline("MPII", await mpiiBaseline(json, h5)));
+      }
+      return;
+    }
     await initBackend(parseBackend(String(flags.backend ?? "auto")));
     const r = await benchPipeline({
       inputSize: numberFlag(flags, "size", 256, { min: 16, integer: true }),

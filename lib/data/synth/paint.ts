@@ -35,6 +35,11 @@ let noiseTable: Float32Array | undefined;
 /**
  * A fixed, smooth 256x256 noise tile in [0, 1) (box-blurred white noise), shared by all blotch
  * textures; built once from a constant seed so scenes are identical in every process.
+ *
+ * @example
+ * ```ts
+ * noiseTile().length; // 65536
+ * ```
  */
 export function noiseTile(): Float32Array {
   if (noiseTable) return noiseTable;
@@ -128,24 +133,52 @@ export function hsv(h: number, s: number, v: number): Rgb {
   return [Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255)];
 }
 
-/** A random colour of any hue, saturation and brightness. */
+/**
+ * A random colour of any hue, saturation and brightness.
+ *
+ * @example
+ * ```ts
+ * randomColor(new Random(1)); // e.g. [112, 40, 201]
+ * ```
+ */
 export function randomColor(rng: Random): Rgb {
   return hsv(rng.uniform(0, 360), rng.uniform(0, 0.9), rng.uniform(0.12, 0.95));
 }
 
-/** A skin tone: hues from pale to dark brown, with the variety of real people. */
+/**
+ * A skin tone: hues from pale to dark brown, with the variety of real people.
+ *
+ * @example
+ * ```ts
+ * skinColor(rng); // e.g. [201, 160, 122]
+ * ```
+ */
 export function skinColor(rng: Random): Rgb {
   return hsv(rng.uniform(12, 38), rng.uniform(0.25, 0.6), rng.uniform(0.3, 0.95));
 }
 
-/** A hair colour: black, browns, blond, grey, occasionally dyed. */
+/**
+ * A hair colour: black, browns, blond, grey, occasionally dyed.
+ *
+ * @example
+ * ```ts
+ * hairColor(rng); // e.g. [40, 28, 15]
+ * ```
+ */
 export function hairColor(rng: Random): Rgb {
   if (rng.chance(0.08)) return randomColor(rng);
   if (rng.chance(0.1)) return hsv(0, 0, rng.uniform(0.5, 0.85));
   return hsv(rng.uniform(20, 45), rng.uniform(0.3, 0.8), rng.uniform(0.06, 0.7));
 }
 
-/** Shifts a colour's brightness by a factor (shading between sides of the same garment). */
+/**
+ * Scales a colour's brightness by a factor (the darker tone of the same garment).
+ *
+ * @example
+ * ```ts
+ * shade([200, 100, 50], 0.5); // [100, 50, 25]
+ * ```
+ */
 export function shade(c: Rgb, k: number): Rgb {
   const f = (v: number) => Math.max(0, Math.min(255, Math.round(v * k)));
   return [f(c[0]), f(c[1]), f(c[2])];
@@ -192,7 +225,14 @@ export function randomPaint(
   };
 }
 
-/** A solid paint. */
+/**
+ * A solid paint.
+ *
+ * @example
+ * ```ts
+ * solidPaint([255, 0, 0]).kind; // "solid"
+ * ```
+ */
 export function solidPaint(c: Rgb): Paint {
   return { kind: "solid", c1: c, c2: c, period: 1, cos: 1, sin: 0, ox: 0, oy: 0 };
 }

@@ -100,7 +100,14 @@ export function bankPose(split: "train" | "val", index: number): Float64Array {
   return Float64Array.from(p, (v) => v / BANK.quant);
 }
 
-/** Mirrors a pose left-right, swapping left and right joints so the labels stay person-centric. */
+/**
+ * Mirrors a pose left-right, swapping left and right joints so the labels stay person-centric.
+ *
+ * @example
+ * ```ts
+ * mirrorPose(mirrorPose(pose)); // equals pose
+ * ```
+ */
 export function mirrorPose(xy: Float64Array): Float64Array {
   const out = new Float64Array(xy.length);
   for (let j = 0; j < NUM_JOINTS; j++) {
@@ -337,6 +344,11 @@ export function kinematicPose(rng: Random, proportions: number): SynthPoseShape 
 /**
  * Depths for a bank pose, which has none: each limb in front of or behind the torso at random,
  * the head just in front, so that limbs cross the body in both orders.
+ *
+ * @example
+ * ```ts
+ * bankDepth(rng)[J.head_top]; // 0.02
+ * ```
  */
 export function bankDepth(rng: Random): Float64Array {
   const d = new Float64Array(NUM_JOINTS);
