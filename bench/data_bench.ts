@@ -3,7 +3,8 @@
  * (render in workers, affine crop and colour jitter on the backend, heatmap pyramid targets)
  * with training augmentation, at a given crop size. The consumer does nothing but take batches,
  * so this is the rate the pipeline can sustain; compare it with the training step's rate on the
- * same machine (target: at least 4x).
+ * same machine (target: at least 4x). `--consumer-ms` keeps the main thread busy per batch like a
+ * synchronous training step and reports how long the consumer waited for data.
  *
  * Run alone: `deno run -A bench/data_bench.ts [--backend wasm] [--size 256] [--workers 1]
  * [--batch 16] [--batches 12]`. With `--baseline`, it prints instead the PCKh@0.5 of the
@@ -34,6 +35,11 @@ export interface PipelineBenchOptions {
   readonly workers?: number;
   /** Also apply keypoint masking. */
   readonly masking?: boolean;
+  /**
+   * Milliseconds the consumer keeps the main thread busy per batch (a synchronous stand-in for a
+   * training step on wasm or cpu); 0 = an idle consumer, measuring the pipeline alone.
+   */
+  readonly consumerMs?: number;
 }
 
 /** A measured rate. */
@@ -45,6 +51,9 @@ export interface PipelineBenchResult {
   readonly samples: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
+  /** Mean time per batch the consumer waited for data (ms): 0 when data never starves it. */
+  readonly waitMsPerBatch: number;
+  readonly consumerMs: number;
 }
 
 /**
@@ -71,12 +80,17 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
   });
   const pipe = await openPipeline(cfg, "train", { mode: "train", batchSize, seed: 7 });
   try {
-    let start = 0, samples = 0, seen = 0;
+    const consumerMs = opts.consumerMs ?? 0;
+    let start = 0, samples = 0, seen = 0, wait = 0, asked = performance.now();
     for await (const batch of pipe.epoch(0)) {
       await batch.images.data();
-      if (seen++ === 0) start = performance.now();
-      else samples += batch.size;
+      const got = performance.now();
+      if (seen++ === 0) start = got;
+      else (samples += batch.size), (wait += got - asked);
+      // A synchronous training step: the main thread is busy, only workers make progress.
+      while (performance.now() - got < consumerMs) { /* busy */ }
       disposeBatch(batch);
+      asked = performance.now();
     }
     const seconds = (performance.now() - start) / 1000;
     return {
@@ -87,6 +101,8 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
       samples,
       seconds,
       samplesPerSecond: samples / seconds,
+      waitMsPerBatch: wait / Math.max(1, seen - 1),
+      consumerMs,
     };
   } finally {
     pipe.close();
@@ -102,9 +118,12 @@ export async function benchPipeline(opts: PipelineBenchOptions = {}): Promise<Pi
  * ```
  */
 export function formatPipelineBench(r: PipelineBenchResult): string {
+  const consumer = r.consumerMs > 0
+    ? `, consumer busy ${r.consumerMs} ms/batch, waited ${r.waitMsPerBatch.toFixed(1)} ms/batch`
+    : "";
   return `data pipeline ${r.inputSize}px, batch ${r.batchSize}, ${r.workers} worker(s), ` +
     `${r.backend}: ${r.samplesPerSecond.toFixed(1)} samples/s (${r.samples} samples in ` +
-    `${r.seconds.toFixed(1)} s)`;
+    `${r.seconds.toFixed(1)} s${consumer})`;
 }
 
 /**
@@ -160,7 +179,7 @@ export function formatBaseline(name: string, r: BaselineResult): string {
 }
 
 const USAGE = `usage: deno run -A bench/data_bench.ts [--backend b] [--size px] [--workers n]
-         [--batch n] [--batches n] [--masking]
+         [--batch n] [--batches n] [--masking] [--consumer-ms ms]
        deno run -A bench/data_bench.ts --baseline [--mpii-json file --mpii-h5 file]`;
 
 if (import.meta.main) {
@@ -168,7 +187,16 @@ if (import.meta.main) {
     const flags = parseFlags(
       Deno.args,
       {
-        string: ["backend", "size", "workers", "batch", "batches", "mpii-json", "mpii-h5"],
+        string: [
+          "backend",
+          "size",
+          "workers",
+          "batch",
+          "batches",
+          "consumer-ms",
+          "mpii-json",
+          "mpii-h5",
+        ],
         boolean: ["masking", "baseline"],
       },
       USAGE,
@@ -188,6 +216,7 @@ if (import.meta.main) {
       batchSize: numberFlag(flags, "batch", 16, { min: 1, integer: true }),
       batches: numberFlag(flags, "batches", 12, { min: 1, integer: true }),
       masking: flags.masking === true,
+      consumerMs: numberFlag(flags, "consumer-ms", 0, { min: 0 }),
     });
     console.log(formatPipelineBench(r));
   });

@@ -5,14 +5,13 @@
  * duplicate joint, the multi-person confusion).
  *
  * Patches are planned on the CPU from the crop's keypoints (`planMasking`) and pasted on the
- * backend into the whole batch of crops at once (`pastePatches`): one shifted copy of the crops
- * and one rectangle mask per patch slot, no per-pixel JavaScript.
+ * backend into the whole batch of crops at once (`pastePatches`): one gather and one scatter per
+ * patch kind, no per-pixel JavaScript.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { transformImages } from "../geometry/warp.ts";
 import type { Random } from "../random/random.ts";
 import type { Keypoint } from "../skeleton/remap.ts";
 import type { MaskingConfig } from "./config.ts";
@@ -110,8 +109,10 @@ export function planMasking(
 
 /**
  * Pastes each sample's patches into a batch of crops `[B, S, S, C]`: for every patch kind, the
- * crops shifted by their patch's offset (nearest-neighbour, so pixels are copied exactly) are
- * blended in under a rectangle mask. Pixels outside the patches are returned unchanged.
+ * source squares of all samples are gathered in one op and scattered onto their destinations in
+ * another, with indices built by tensor ops (no per-pixel JavaScript). Pixels are copied
+ * exactly; pixels outside the patches are returned unchanged. A sample without a patch of that
+ * kind copies a square onto itself.
  *
  * @example
  * ```ts
@@ -122,26 +123,30 @@ export function pastePatches(
   crops: tf.Tensor4D,
   patches: readonly (readonly Patch[])[],
 ): tf.Tensor4D {
-  const [b, h, w] = crops.shape;
+  const [b] = crops.shape;
   if (patches.length !== b) throw new Error(`pastePatches: ${b} crops but ${patches.length} plans`);
   return tf.tidy(() => {
     let out = crops;
     for (const kind of PATCH_KINDS) {
       const slot = patches.map((ps) => ps.find((p) => p.kind === kind));
-      if (slot.every((p) => p === undefined)) continue;
-      // tf.image.transform maps each output pixel to an input pixel: out(x) = in(x - offset).
-      const rows = slot.map((p) =>
-        p ? [1, 0, p.sx0 - p.x0, 0, 1, p.sy0 - p.y0, 0, 0] : [1, 0, 0, 0, 1, 0, 0, 0]
-      );
-      const shifted = transformImages(out, tf.tensor2d(rows, [b, 8]), "nearest", 0, [h, w]);
-      const box = (lo: (p: Patch) => number) =>
-        tf.tensor4d(slot.map((p) => (p ? lo(p) : 0)), [b, 1, 1, 1]);
-      const xs = tf.range(0, w, 1, "float32").reshape([1, 1, w, 1]);
-      const ys = tf.range(0, h, 1, "float32").reshape([1, h, 1, 1]);
-      const inX = xs.greaterEqual(box((p) => p.x0)).logicalAnd(xs.less(box((p) => p.x0 + p.size)));
-      const inY = ys.greaterEqual(box((p) => p.y0)).logicalAnd(ys.less(box((p) => p.y0 + p.size)));
-      const mask = inX.logicalAnd(inY).cast("float32"); // [B, S, S, 1]
-      out = out.add(mask.mul(shifted.sub(out))) as tf.Tensor4D;
+      const first = slot.find((p) => p !== undefined);
+      if (!first) continue;
+      const P = first.size;
+      if (slot.some((p) => p !== undefined && p.size !== P)) {
+        throw new Error(`pastePatches: ${kind} patches of one batch differ in size`);
+      }
+      // [B, P, P, 3] (batch, y, x) indices of each sample's P x P square with top-left (x0, y0).
+      const square = (x0: (p: Patch) => number, y0: (p: Patch) => number) => {
+        const col = (f: (p: Patch) => number) =>
+          tf.tensor1d(slot.map((p) => (p ? f(p) : 0)), "int32").reshape([b, 1, 1]);
+        const r = tf.range(0, P, 1, "int32");
+        const bIdx = tf.range(0, b, 1, "int32").reshape([b, 1, 1]).tile([1, P, P]);
+        const yIdx = col(y0).add(r.reshape([1, P, 1])).tile([1, 1, P]);
+        const xIdx = col(x0).add(r.reshape([1, 1, P])).tile([1, P, 1]);
+        return tf.stack([bIdx, yIdx, xIdx], 3); // [B, P, P, 3]
+      };
+      const values = tf.gatherND(out, square((p) => p.sx0, (p) => p.sy0)); // [B, P, P, C]
+      out = tf.tensorScatterUpdate(out, square((p) => p.x0, (p) => p.y0), values);
     }
     return out;
   });
