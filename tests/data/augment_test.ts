@@ -167,8 +167,11 @@ Deno.test("a large photo is cut down before upload and gives the same crop", asy
     .batchOf([0]);
   const full = tf.tensor4d(image.data, [1, 300, 400, 3], "int32").cast("float32") as tf.Tensor4D;
   const direct = warpBatch(full, [batch.meta[0]!.transform], [32, 32]).div(255);
-  assert((await tf.max(tf.abs(direct.sub(batch.images))).data())[0]! < 1e-5);
-  tf.dispose([batch.images, ...batch.targets, batch.weights, full, direct]);
+  const gap = tf.tidy(() => tf.max(tf.abs(direct.sub(batch.images))));
+  const diff = (await gap.data())[0]!;
+  // Float32 sampling positions differ in their last bits when the origin moves (wasm).
+  assert(diff < 1e-4, `max difference ${diff}`);
+  tf.dispose([batch.images, ...batch.targets, batch.weights, full, direct, gap]);
 });
 
 Deno.test("augmentation draws stay in their ranges and can be switched off", () => {
