@@ -52,7 +52,7 @@ export interface SampleFailure {
 }
 
 /** Where samples are prepared: on this thread or in workers. */
-interface SampleSource {
+export interface SampleSource {
   prepare(job: PrepareJob): Promise<PreparedSample>;
   close(): void;
 }
