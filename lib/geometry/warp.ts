@@ -46,13 +46,49 @@ export function warpBatch(
   return tf.tidy(() => {
     const rows = tf.tensor2d(transforms.map(tfTransformRow), [transforms.length, 8]);
     // [B, h, w, C]; tf.image.transform samples at pixel centres i, matching our convention.
-    return tf.image.transform(
+    return transformImages(
       images,
       rows,
       options.interpolation ?? "bilinear",
-      "constant",
       options.fill ?? 0,
       [size[1], size[0]],
     );
+  });
+}
+
+/**
+ * `tf.image.transform` with constant fill that is correct on every backend: tfjs-backend-cpu
+ * 4.22's Transform kernel returns after the first image of a batch (the others come back as
+ * the fill value), so on cpu each image is transformed on its own and the results stacked.
+ * `rows` holds one 8-number output-to-input transform per image.
+ *
+ * @example
+ * ```ts
+ * const shifted = transformImages(crops, rows, "nearest", 0, [64, 64]); // [B, 64, 64, C]
+ * ```
+ */
+export function transformImages(
+  images: tf.Tensor4D,
+  rows: tf.Tensor2D,
+  interpolation: "bilinear" | "nearest",
+  fill: number,
+  outputShape: [height: number, width: number],
+): tf.Tensor4D {
+  const batch = images.shape[0];
+  if (tf.getBackend() !== "cpu" || batch <= 1) {
+    return tf.image.transform(images, rows, interpolation, "constant", fill, outputShape);
+  }
+  return tf.tidy(() => {
+    const one = tf.split(images, batch).map((img, i) =>
+      tf.image.transform(
+        img as tf.Tensor4D,
+        rows.slice([i, 0], [1, 8]),
+        interpolation,
+        "constant",
+        fill,
+        outputShape,
+      )
+    );
+    return tf.concat(one); // [B, h, w, C]
   });
 }

@@ -39,3 +39,14 @@ Deno.test("warping leaks no tensors", async () => {
   assertEquals(n, 1);
   img.dispose();
 });
+
+Deno.test("every image of a batch is warped through its own transform", async () => {
+  // tfjs-backend-cpu's Transform kernel stops after the first image; warpBatch must not.
+  const images = tf.ones([3, 6, 6, 1]) as tf.Tensor4D;
+  const m = cropTransform({ center: [2.5, 2.5], scale: 0.03, size: [6, 6] });
+  const shifted = cropTransform({ center: [0.25, 2.5], scale: 0.03, size: [6, 6] });
+  const crops = warpBatch(images, [m, m, shifted], [6, 6], { interpolation: "nearest" });
+  // The shifted crop's columns 2..5 sample image x = -0.25 .. 2.75: 4 of its 6 columns.
+  assertEquals(Array.from(await crops.sum([1, 2, 3]).data()), [36, 36, 24]);
+  tf.dispose([images, crops]);
+});

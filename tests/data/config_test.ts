@@ -1,0 +1,77 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import {
+  dataChoices,
+  dataConfig,
+  dataDefaults,
+  synthImageSize,
+  validateDataConfig,
+} from "../../lib/data/config.ts";
+import { mergeConfig } from "../../lib/config/config.ts";
+import { KitError } from "../../lib/io/errors.ts";
+
+Deno.test("the defaults are valid and overrides merge onto them", () => {
+  assertEquals(validateDataConfig(dataDefaults), dataDefaults);
+  const cfg = dataConfig({ inputSize: 128, augment: { rotation: 20 }, synth: { trainSize: 50 } });
+  assertEquals([cfg.inputSize, cfg.augment.rotation, cfg.augment.scaleMin, cfg.synth.trainSize], [
+    128,
+    20,
+    0.75,
+    50,
+  ]);
+  assertEquals(cfg.cropPadding, null);
+  assertEquals(dataConfig({ cropPadding: 1 }).cropPadding, 1);
+});
+
+Deno.test("unknown keys, bad choices and out-of-range values are named", () => {
+  assertThrows(
+    () => dataConfig({ augment: { rotaton: 3 } }),
+    KitError,
+    'unknown config key "data.augment.rotaton"',
+  );
+  assertThrows(
+    () => dataConfig({ dataset: "coco" }),
+    KitError,
+    'config key "data.dataset" must be one of synth, mpii_h5',
+  );
+  assertThrows(
+    () => dataConfig({ inputSize: 250 }),
+    KitError,
+    'config key "data.inputSize" must be a multiple of outputStride',
+  );
+  assertThrows(
+    () => dataConfig({ augment: { scaleMin: 1.5 } }),
+    KitError,
+    'config key "data.augment.scaleMax" must be >= augment.scaleMin',
+  );
+  assertThrows(
+    () => dataConfig({ masking: { background: 2 } }),
+    KitError,
+    'config key "data.masking.background" must be in [0, 1]; got 2',
+  );
+  assertThrows(
+    () => dataConfig({ synth: { personScale: [0.8, 0.2] } }),
+    KitError,
+    '"data.synth.personScale" must be [min, max]',
+  );
+});
+
+Deno.test("the data section composes into an experiment config under data", () => {
+  const exp = mergeConfig({ data: dataDefaults, seed: 1 }, { data: { synth: { poses: "bank" } } }, {
+    choices: dataChoices,
+  });
+  assertEquals(exp.data.synth.poses, "bank");
+  assertThrows(
+    () =>
+      mergeConfig({ data: dataDefaults }, { data: { synth: { poses: "random" } } }, {
+        choices: dataChoices,
+      }),
+    KitError,
+    '"data.synth.poses" must be one of bank, kinematic, mixed',
+  );
+});
+
+Deno.test("scenes default to 4/3 of the crop, rounded to 8 px", () => {
+  assertEquals(synthImageSize(dataConfig({ inputSize: 256 })), 344);
+  assertEquals(synthImageSize(dataConfig({ inputSize: 64 })), 88);
+  assertEquals(synthImageSize(dataConfig({ synth: { imageSize: 100 } })), 100);
+});
