@@ -252,8 +252,8 @@ export class Pipeline {
   }
 
   /**
-   * The batches of epoch `epoch`, prepared `prefetch` ahead. Dispose each batch after use; stop
-   * early with `break` and the batches already prepared are disposed.
+   * The batches of epoch `epoch` from batch `fromBatch` on, prepared `prefetch` ahead. Dispose
+   * each batch after use; stop early with `break` and the batches already prepared are disposed.
    *
    * @example
    * ```ts
@@ -265,12 +265,14 @@ export class Pipeline {
    * }
    * ```
    */
-  async *epoch(epoch: number): AsyncGenerator<Batch, void, undefined> {
+  async *epoch(epoch: number, fromBatch = 0): AsyncGenerator<Batch, void, undefined> {
     if (this.#closed) throw new Error("the pipeline was closed");
     const order = this.order(epoch);
     const total = this.batchesPerEpoch;
     const queue: Promise<Batch>[] = [];
-    let next = 0;
+    // Every batch depends only on (seed, epoch, position), so a resumed run starts mid-epoch
+    // with exactly the batches the interrupted run would have seen next.
+    let next = Math.max(0, Math.min(fromBatch, total));
     const fill = () => {
       while (queue.length < this.#prefetch && next < total) {
         const p = this.#batch(order, next++, epoch);

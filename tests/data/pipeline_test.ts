@@ -189,3 +189,24 @@ Deno.test("a pipeline refuses a batch larger than a training epoch", () => {
     assert(e instanceof KitError && e.message.includes("make no full training batch of 4"));
   }
 });
+
+Deno.test("an epoch started at batch k yields exactly the full epoch's batches from k on", async () => {
+  const pipe = createPipeline(arrayData(12), small, { mode: "train", batchSize: 2, seed: 5 });
+  const read = async (b: { images: tf.Tensor; meta: { id: string }[] }) => ({
+    ids: b.meta.map((m) => m.id),
+    pixels: Array.from(await b.images.data()),
+  });
+  const full = [];
+  for await (const b of pipe.epoch(1)) {
+    full.push(await read(b));
+    disposeBatch(b);
+  }
+  const resumed = [];
+  for await (const b of pipe.epoch(1, 4)) {
+    resumed.push(await read(b));
+    disposeBatch(b);
+  }
+  pipe.close();
+  assertEquals(full.length, 6);
+  assertEquals(resumed, full.slice(4));
+});
