@@ -14,3 +14,4 @@ export * from "./conditional.ts";
 export * from "./stability.ts";
 export * from "./mpii_files.ts";
 export * from "./export.ts";
+export * from "./dataset.ts";
