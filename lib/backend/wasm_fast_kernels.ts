@@ -73,8 +73,9 @@ function leadingAxes(axis: number | number[], rank: number): number | undefined 
 }
 
 /**
- * Sum/Mean over leading axes as a matrix product `w [1, N] · x [N, D]` on XNNPACK (the backend
- * transposes the reduced axes to the end with a scalar loop first).
+ * Sum/Mean over leading axes as one XNNPACK average pool over a `[1, N, 1, D]` view (Sum then
+ * scales by N). The backend first transposes the reduced axes to the end with a scalar loop;
+ * a matrix product would have XNNPACK repack the whole input as weights on every call.
  */
 function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -89,11 +90,12 @@ function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
     const d = size(rest);
     const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
     return compose(args.backend as WasmBackendLike, (s) => {
-      const w = fill(s, [1, 1, n], kind === "Sum" ? 1 : 1 / n);
-      const out = s.run("BatchMatMul", { a: w, b: s.reshape(x, [1, n, d]) }, {
-        transposeA: false,
-        transposeB: false,
-      }); // [1, 1, D]
+      const mean = s.run("AvgPool", { x: s.reshape(x, [1, n, 1, d]) }, {
+        filterSize: [n, 1],
+        strides: [1, 1],
+        pad: "valid",
+      }); // [1, 1, 1, D]
+      const out = kind === "Mean" ? mean : s.run("Multiply", { a: mean, b: fill(s, [1], n) });
       return s.reshape(out, outShape);
     });
   };
@@ -103,6 +105,67 @@ function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
 export const makeSum = (fallback: Fallback) => makeReduce("Sum", fallback);
 /** Mean over leading axes on XNNPACK. */
 export const makeMean = (fallback: Fallback) => makeReduce("Mean", fallback);
+
+/**
+ * Slice reading the input in place. The backend's Slice first copies the whole input out of
+ * the wasm heap (`readSync`), so cutting a few rows out of a large tensor cost as much as
+ * copying all of it; the convolution gradients slice every kernel tap out of one large tensor.
+ */
+export function makeSlice(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { begin, size: sizes } = args.attrs as unknown as tf.SliceAttrs;
+    const backend = args.backend as unknown as WasmHeapBackend;
+    if (x.dtype === "string" || x.dtype === "complex64" || x.shape.length === 0) {
+      return fallbackOr(fallback, "Slice", args);
+    }
+    const [start, extent] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sizes) as [
+      number[],
+      number[],
+    ];
+    const out = backend.makeOutput(extent, x.dtype);
+    if (size(extent) === 0) return out;
+    // Views made after makeOutput: allocating may grow (and so replace) the heap.
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    copyBox(src, x.shape, start, extent, dst);
+    return out;
+  };
+}
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` that work on the heap directly. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(t: Info): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Copies the box `start + [0, extent)` of a row-major array of `shape` into `dst`. */
+function copyBox(
+  src: Float32Array | Int32Array | Uint8Array,
+  shape: number[],
+  start: number[],
+  extent: number[],
+  dst: Float32Array | Int32Array | Uint8Array,
+): void {
+  // Merge the trailing axes the box spans fully, so that rows are as long as possible.
+  const rank = shape.length;
+  let inner = 1, axis = rank - 1;
+  while (axis > 0 && start[axis] === 0 && extent[axis] === shape[axis]) inner *= shape[axis--]!;
+  const rowLength = extent[axis]! * inner;
+  const strides = shape.map((_, i) => size(shape.slice(i + 1)));
+  const outer = extent.slice(0, axis);
+  const count = size(outer);
+  const index = new Array(axis).fill(0);
+  for (let row = 0, at = 0; row < count; row++, at += rowLength) {
+    let offset = start[axis]! * strides[axis]!;
+    for (let i = 0; i < axis; i++) offset += (start[i]! + index[i]) * strides[i]!;
+    dst.set(src.subarray(offset, offset + rowLength), at);
+    for (let i = axis - 1; i >= 0; i--) {
+      if (++index[i] < outer[i]!) break;
+      index[i] = 0;
+    }
+  }
+}
 
 /**
  * FusedBatchNorm with per-channel statistics: `(x - mean) · (scale / sqrt(var + eps)) + offset`

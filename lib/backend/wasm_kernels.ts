@@ -4,7 +4,8 @@
  *
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, no depthwise backprops and no
  * UnsortedSegmentSum; its MaxPoolGrad gives wrong gradients for batch > 1 with several channels; several kernels training uses heavily (Conv2DBackpropInput,
- * Tile, Sum and Mean over the batch axes, FusedBatchNorm) are scalar C++ loops. The kernels here
+ * Tile, Sum and Mean over the batch axes, FusedBatchNorm) are scalar C++ loops, and its Slice
+ * copies the whole input first. The kernels here
  * are composed from the backend's own XNNPACK-backed kernels (wasm_conv_grads.ts,
  * wasm_fast_kernels.ts), and the backend starts with threads (wasm_threads.ts).
  *
@@ -24,6 +25,7 @@ import {
   makeIdentity,
   makeMaxPoolGrad,
   makeMean,
+  makeSlice,
   makeSum,
   makeTile,
 } from "./wasm_fast_kernels.ts";
@@ -47,6 +49,7 @@ export const WASM_REPLACED_KERNELS = [
   "Mean",
   "FusedBatchNorm",
   "MaxPoolGrad",
+  "Slice",
 ] as const;
 
 const REPLACEMENTS: Record<
@@ -60,6 +63,7 @@ const REPLACEMENTS: Record<
   Mean: makeMean,
   FusedBatchNorm: makeFusedBatchNorm,
   MaxPoolGrad: makeMaxPoolGrad,
+  Slice: makeSlice,
 };
 
 let registered = false;

@@ -182,6 +182,11 @@ Deno.test({
       tf.batchNorm(x(), rand([5], 3), tf.randomUniform([5], 0.5, 1, "float32", 4), rand([5], 5)),
       tf.batchNorm(x(), rand([5], 3), tf.randomUniform([5], 0.5, 1, "float32", 4)),
       tf.clone(x()),
+      tf.slice(x(), [1, 0, 1, 2], [1, 3, 2, 2]),
+      tf.slice(x(), [0, 1, 0, 0], [2, 2, 4, 5]),
+      tf.slice(x(), [1], [1]),
+      tf.slice(rand([6, 7], 8), [2, 3], [3, -1]),
+      tf.slice(tf.range(0, 24, 1, "int32").reshape([2, 3, 4]), [0, 1, 1], [2, 2, 2]).toFloat(),
       tf.conv2dTranspose(
         rand([2, 3, 3, 4], 6) as tf.Tensor4D,
         rand([3, 3, 2, 4], 7) as tf.Tensor4D,
