@@ -7,7 +7,10 @@ training step (forward, sum of per-stack MSE, backward, RMSprop lr 2.5e-4) and o
 forward pass, each the median of --steps runs after --warmup runs. Prints one JSON line:
 
   {"model": "hourglass", "backend": "torch-cpu", "torch": "1.13.0", "threads": 2,
-   "params": 455..., "trainStepMs": ..., "inferMs": ..., "batch": 4, "size": 128, ...}
+   "params": 545248, "trainStepMs": ..., "inferMs": ..., "batch": 4, "size": 128, ...}
+
+Times are medians of wall-clock time; *MinMs the fastest run; *CpuMs the median process CPU
+time (all threads), and load the 1-minute load average at the end (the machine may be shared).
 
 Run with a python3 that has torch (Debian's python3-torch: /usr/bin/python3):
 
@@ -16,6 +19,7 @@ Run with a python3 that has torch (Debian's python3-torch: /usr/bin/python3):
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -98,15 +102,17 @@ class StackedHourglass(nn.Module):
         return preds
 
 
-def median_ms(fn, warmup, steps):
+def time_ms(fn, warmup, steps):
+    """Median and minimum wall time, and median process CPU time (all threads), in ms."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), min(times)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(wall), min(wall), statistics.median(cpu)
 
 
 def main(argv):
@@ -147,8 +153,8 @@ def main(argv):
         with torch.no_grad():
             return model(x)[-1].sum().item()
 
-    train_ms, train_min = median_ms(train_step, a.warmup, a.steps)
-    infer_ms, infer_min = median_ms(infer, a.warmup, a.steps)
+    train_ms, train_min, train_cpu = time_ms(train_step, a.warmup, a.steps)
+    infer_ms, infer_min, infer_cpu = time_ms(infer, a.warmup, a.steps)
     print(json.dumps({
         "model": "hourglass",
         "backend": "torch-cpu",
@@ -159,8 +165,11 @@ def main(argv):
         "params": params,
         "trainStepMs": round(train_ms, 1),
         "trainStepMinMs": round(train_min, 1),
+        "trainStepCpuMs": round(train_cpu, 1),
         "inferMs": round(infer_ms, 1),
         "inferMinMs": round(infer_min, 1),
+        "inferCpuMs": round(infer_cpu, 1),
+        "load": round(os.getloadavg()[0], 2),
         "batch": a.batch,
         "size": a.size,
         "steps": a.steps,

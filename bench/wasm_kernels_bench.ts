@@ -18,6 +18,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "@std/cli/parse-args";
+import process from "node:process";
 import { initBackend, parseBackend } from "../lib/backend/mod.ts";
 import { setWasmThreads } from "../lib/backend/wasm_threads.ts";
 
@@ -170,21 +171,26 @@ if (import.meta.main) {
     out.dispose();
   };
   let tensorsAfterWarmup = 0;
+  // Wall time, and the process's CPU time (all threads): on a shared machine the CPU time of
+  // a single-threaded run stays close to its wall time on an idle one.
   const time = async (fn: () => Promise<void>) => {
     for (let i = 0; i < num("warmup"); i++) await fn();
     tensorsAfterWarmup = tf.memory().numTensors;
-    const ms: number[] = [];
+    const wall: number[] = [], cpu: number[] = [];
     for (let i = 0; i < num("steps"); i++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await fn();
-      ms.push(performance.now() - t0);
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
     }
-    return ms;
+    return { wall, cpu };
   };
   const train = await time(trainStep);
   // After warm-up: the first step creates the optimizer's slots.
   const tensorsLeaked = tf.memory().numTensors - tensorsAfterWarmup;
-  const inferMs = await time(infer);
+  const inferTimes = await time(infer);
   const threads = choice.backend === "wasm"
     ? (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs
       .getThreadsCount()
@@ -196,10 +202,13 @@ if (import.meta.main) {
     stacks,
     features: f,
     params: nParams,
-    trainStepMs: +median(train).toFixed(1),
-    trainStepMinMs: +Math.min(...train).toFixed(1),
-    inferMs: +median(inferMs).toFixed(1),
-    inferMinMs: +Math.min(...inferMs).toFixed(1),
+    trainStepMs: +median(train.wall).toFixed(1),
+    trainStepMinMs: +Math.min(...train.wall).toFixed(1),
+    trainStepCpuMs: +median(train.cpu).toFixed(1),
+    inferMs: +median(inferTimes.wall).toFixed(1),
+    inferMinMs: +Math.min(...inferTimes.wall).toFixed(1),
+    inferCpuMs: +median(inferTimes.cpu).toFixed(1),
+    load: +(Deno.loadavg()[0] ?? 0).toFixed(2),
     batch: b,
     size,
     steps: num("steps"),

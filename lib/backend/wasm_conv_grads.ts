@@ -7,15 +7,19 @@
  * - the filter gradient is one matrix product per kernel offset (kh, kw):
  *   `dW[kh, kw] [Cin, Cout] = X(kh, kw)ᵀ [Cin, N] · dy [N, Cout]` with N = B·Ho·Wo, where
  *   X(kh, kw) is the (padded) input shifted by the offset. The wasm BatchMatMul only reaches
- *   XNNPACK's GEMM without transposes and with batch 1, and XNNPACK packs (and caches) its
- *   right operand, so dy is the right operand, shared by all offsets, and the input is
- *   transposed once to channels-first so that each shifted Xᵀ is a plain slice. For stride 1
- *   the slices are taken on whole padded rows ("wide rows": Wp columns instead of Wo), so each
- *   is a few long contiguous copies; dy gets Wp - Wo zero columns so the extra columns add 0.
+ *   XNNPACK's GEMM without transposes and with batch 1, and XNNPACK repacks its right operand
+ *   for every new one (slowly: a scalar transpose, then packing), so dy is the right operand,
+ *   packed once for all offsets, and the input is transposed once to channels-first so that
+ *   each shifted Xᵀ is a plain slice. Strides are split into phases (see phasePlanes), which
+ *   makes every offset a stride-1 window, and windows are read as whole rows ("wide rows": Wq
+ *   columns instead of Wo), so each is a few long contiguous copies; dy gets Wq - Wo zero
+ *   columns so the extra columns add 0.
  * - the input gradient at stride 1 is a forward convolution (XNNPACK) of dy with the filter
- *   rotated by 180° and its channel axes swapped; other strides keep the backend's own kernel.
- * - depthwise: per-offset products and sums for the filter, a depthwise convolution with the
- *   rotated filter for the input (stride 1).
+ *   rotated by 180° and its channel axes swapped; at other strides it is "col2im": one GEMM
+ *   gives what each tap sends back, and the taps' blocks are added onto the stride phases of
+ *   the padded input.
+ * - depthwise: per-offset products and sums for the filter (phases and wide rows as above), a
+ *   depthwise convolution with the rotated filter for the input (stride 1 only).
  *
  * Attribute combinations these do not cover throw an error that names them, never a wrong
  * result.
@@ -25,6 +29,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { compose, type KernelScope, type WasmBackendLike } from "./wasm_compose.ts";
+import { wasmThreadCount } from "./wasm_threads.ts";
 
 type Shape4 = [number, number, number, number];
 
@@ -54,13 +59,20 @@ function asDilations(d: number | [number, number] | undefined): [number, number]
 }
 
 /**
- * `a [M, K] · b [K, N]` on XNNPACK's GEMM, as a 1x1 convolution (M pixels, K input channels):
- * unlike BatchMatMul it runs on the backend's thread pool, and it packs `b` once and reuses the
- * packing for every call with the same `b`.
+ * `a [M, K] · b [K, N]` on XNNPACK's GEMM, which packs (and caches) `b` for every new `b`.
+ * Single-threaded, BatchMatMul's fully-connected path packs `b` fastest; with threads a 1x1
+ * convolution (M pixels, K input channels) runs the product on the thread pool.
  */
-export function gemm(s: KernelScope, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+function gemm(s: KernelScope, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1]!;
+  if ((wasmThreadCount() ?? 1) === 1) {
+    const out = s.run("BatchMatMul", { a: s.reshape(a, [1, m, k]), b: s.reshape(b, [1, k, n]) }, {
+      transposeA: false,
+      transposeB: false,
+    });
+    return s.reshape(out, [m, n]);
+  }
   const out = s.run("Conv2D", {
     x: s.reshape(a, [1, 1, m, k]),
     filter: s.reshape(b, [1, 1, k, n]),
