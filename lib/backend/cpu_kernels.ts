@@ -21,6 +21,11 @@ interface CpuBackendLike {
 /**
  * The source index tfjs-backend-cpu's ResizeNearestNeighbor reads for each output index along
  * one axis.
+ *
+ * @example
+ * ```ts
+ * nearestSources(2, 4, false, false); // Int32Array [0, 0, 1, 1]
+ * ```
  */
 export function nearestSources(
   inSize: number,

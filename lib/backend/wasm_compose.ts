@@ -22,6 +22,16 @@ export type KernelAttrs = Record<string, unknown>;
 /**
  * A scope for one composed kernel call: runs wasm kernels and frees everything it ran except
  * what is kept.
+ *
+ * @example
+ * ```ts
+ * const scope = new KernelScope(backend as WasmBackendLike);
+ * try {
+ *   const y = scope.keep(scope.run("Neg", { x }));
+ * } finally {
+ *   scope.dispose(); // frees everything run in the scope but y
+ * }
+ * ```
  */
 export class KernelScope {
   readonly #backend: WasmBackendLike;

@@ -33,7 +33,14 @@ import { wasmThreadCount } from "./wasm_threads.ts";
 
 type Shape4 = [number, number, number, number];
 
-/** Why a composed kernel refused its attributes. */
+/**
+ * Why a composed kernel refused its attributes.
+ *
+ * @example
+ * ```ts
+ * throw new UnsupportedKernelAttrs("Conv2DBackpropFilter", 'dataFormat "NCHW"');
+ * ```
+ */
 export class UnsupportedKernelAttrs extends Error {
   constructor(kernel: string, what: string) {
     super(`wasm ${kernel}: ${what} is not supported by the kit's wasm training kernels`);
@@ -195,7 +202,14 @@ function transposedPads(
 // ---------------------------------------------------------------------------------------------
 // Kernel functions
 
-/** Conv2DBackpropFilter for wasm. */
+/**
+ * Conv2DBackpropFilter for wasm.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilter });
+ * ```
+ */
 export const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
@@ -269,6 +283,12 @@ function convInputGradientCol2im(
  * Conv2DBackpropInput for wasm: at stride 1 an XNNPACK convolution of dy with the rotated
  * filter; at other strides (or paddings wider than the filter) col2im. NCHW goes to the
  * backend's own kernel (`fallback`).
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Conv2DBackpropInput", "wasm");
+ * tf.registerKernel({ kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: makeConv2DBackpropInput(native?.kernelFunc) });
+ * ```
  */
 export function makeConv2DBackpropInput(fallback: tf.KernelFunc | undefined): tf.KernelFunc {
   return (args) => {
@@ -309,7 +329,14 @@ export function makeConv2DBackpropInput(fallback: tf.KernelFunc | undefined): tf
   };
 }
 
-/** DepthwiseConv2dNativeBackpropFilter for wasm (any stride and dilation, any multiplier). */
+/**
+ * DepthwiseConv2dNativeBackpropFilter for wasm (any stride and dilation, any multiplier).
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "DepthwiseConv2dNativeBackpropFilter", backendName: "wasm", kernelFunc: depthwiseConv2dNativeBackpropFilter });
+ * ```
+ */
 export const depthwiseConv2dNativeBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
@@ -351,7 +378,14 @@ export const depthwiseConv2dNativeBackpropFilter: tf.KernelFunc = ({ inputs, bac
   });
 };
 
-/** DepthwiseConv2dNativeBackpropInput for wasm at stride 1 (any dilation and multiplier). */
+/**
+ * DepthwiseConv2dNativeBackpropInput for wasm at stride 1 (any dilation and multiplier).
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "DepthwiseConv2dNativeBackpropInput", backendName: "wasm", kernelFunc: depthwiseConv2dNativeBackpropInput });
+ * ```
+ */
 export const depthwiseConv2dNativeBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;

@@ -33,6 +33,12 @@ function fill(s: KernelScope, shape: number[], value: number): Info {
 /**
  * Identity without a copy: the output shares the input's buffer, as tfjs-backend-cpu does
  * (tfjs tensors are immutable; the buffer is reference-counted).
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Identity", "wasm");
+ * tf.registerKernel({ kernelName: "Identity", backendName: "wasm", kernelFunc: makeIdentity(native?.kernelFunc) });
+ * ```
  */
 export function makeIdentity(fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -45,6 +51,12 @@ export function makeIdentity(fallback: Fallback): tf.KernelFunc {
 /**
  * Tile that only broadcasts (every repeated axis has size 1, as in BatchNorm's gradient):
  * an XNNPACK broadcasting multiply with ones. Other tilings go to the backend.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Tile", "wasm");
+ * tf.registerKernel({ kernelName: "Tile", backendName: "wasm", kernelFunc: makeTile(native?.kernelFunc) });
+ * ```
  */
 export function makeTile(fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -101,15 +113,37 @@ function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
   };
 }
 
-/** Sum over leading axes on XNNPACK. */
+/**
+ * Sum over leading axes on XNNPACK.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Sum", "wasm");
+ * tf.registerKernel({ kernelName: "Sum", backendName: "wasm", kernelFunc: makeSum(native?.kernelFunc) });
+ * ```
+ */
 export const makeSum = (fallback: Fallback) => makeReduce("Sum", fallback);
-/** Mean over leading axes on XNNPACK. */
+/**
+ * Mean over leading axes on XNNPACK.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Mean", "wasm");
+ * tf.registerKernel({ kernelName: "Mean", backendName: "wasm", kernelFunc: makeMean(native?.kernelFunc) });
+ * ```
+ */
 export const makeMean = (fallback: Fallback) => makeReduce("Mean", fallback);
 
 /**
  * Slice reading the input in place. The backend's Slice first copies the whole input out of
  * the wasm heap (`readSync`), so cutting a few rows out of a large tensor cost as much as
  * copying all of it; the convolution gradients slice every kernel tap out of one large tensor.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Slice", "wasm");
+ * tf.registerKernel({ kernelName: "Slice", backendName: "wasm", kernelFunc: makeSlice(native?.kernelFunc) });
+ * ```
  */
 export function makeSlice(fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -170,6 +204,12 @@ function copyBox(
 /**
  * FusedBatchNorm with per-channel statistics: `(x - mean) · (scale / sqrt(var + eps)) + offset`
  * as three XNNPACK broadcasting passes (the backend divides each element by a double).
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("FusedBatchNorm", "wasm");
+ * tf.registerKernel({ kernelName: "FusedBatchNorm", backendName: "wasm", kernelFunc: makeFusedBatchNorm(native?.kernelFunc) });
+ * ```
  */
 export function makeFusedBatchNorm(fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -225,6 +265,12 @@ function isWindowMax(s: KernelScope, y: Info, v: Info): Info {
  * Other pools go tap by tap: each tap's window (a stride phase of the -Inf-padded input, as in
  * the convolution gradients) claims dy where it is the max and no earlier tap claimed it, and
  * the claims are added back onto the input positions.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("MaxPoolGrad", "wasm");
+ * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: makeMaxPoolGrad(native?.kernelFunc) });
+ * ```
  */
 export function makeMaxPoolGrad(_fallback: Fallback): tf.KernelFunc {
   return (args) => {

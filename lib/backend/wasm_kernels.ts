@@ -32,7 +32,14 @@ import {
 import { unsortedSegmentSum } from "./wasm_segment_sum.ts";
 import { useThreadedWasmFactory } from "./wasm_threads.ts";
 
-/** Kernels this module adds to the wasm backend. */
+/**
+ * Kernels this module adds to the wasm backend.
+ *
+ * @example
+ * ```ts
+ * WASM_ADDED_KERNELS.includes("Conv2DBackpropFilter"); // true
+ * ```
+ */
 export const WASM_ADDED_KERNELS = [
   "Conv2DBackpropFilter",
   "DepthwiseConv2dNativeBackpropFilter",
@@ -40,7 +47,14 @@ export const WASM_ADDED_KERNELS = [
   "UnsortedSegmentSum",
 ] as const;
 
-/** Kernels this module replaces on the wasm backend (keeping the originals as fallbacks). */
+/**
+ * Kernels this module replaces on the wasm backend (keeping the originals as fallbacks).
+ *
+ * @example
+ * ```ts
+ * WASM_REPLACED_KERNELS.includes("MaxPoolGrad"); // true
+ * ```
+ */
 export const WASM_REPLACED_KERNELS = [
   "Conv2DBackpropInput",
   "Identity",

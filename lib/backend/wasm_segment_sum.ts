@@ -10,7 +10,14 @@ import * as tf from "@tensorflow/tfjs";
 import { compose, type WasmBackendLike } from "./wasm_compose.ts";
 import { UnsupportedKernelAttrs } from "./wasm_conv_grads.ts";
 
-/** UnsortedSegmentSum for wasm (float32 values). */
+/**
+ * UnsortedSegmentSum for wasm (float32 values).
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
+ * ```
+ */
 export const unsortedSegmentSum: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
   const { numSegments } = attrs as unknown as tf.UnsortedSegmentSumAttrs;

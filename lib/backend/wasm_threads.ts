@@ -32,7 +32,14 @@ import os from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { KitError } from "../io/errors.ts";
 
-/** tfjs-backend-wasm creates 8 pthread workers up front; more threads cannot be used. */
+/**
+ * tfjs-backend-wasm creates 8 pthread workers up front; more threads cannot be used.
+ *
+ * @example
+ * ```ts
+ * setWasmThreads(Math.min(MAX_WASM_THREADS, navigator.hardwareConcurrency));
+ * ```
+ */
 export const MAX_WASM_THREADS = 8;
 
 /** tfjs-backend-wasm's priority for the `wasm` backend. */
@@ -76,7 +83,15 @@ function checkThreads(n: number, what: string): number {
   return n;
 }
 
-/** Threads wanted now: `setWasmThreads`, else `$KIT_WASM_THREADS`, else the core count. */
+/**
+ * Threads wanted now: `setWasmThreads`, else `$KIT_WASM_THREADS`, else the core count.
+ *
+ * @example
+ * ```ts
+ * Deno.env.set("KIT_WASM_THREADS", "1");
+ * wantedWasmThreads(); // 1 (unless setWasmThreads was called)
+ * ```
+ */
 export function wantedWasmThreads(): number {
   if (requestedThreads !== undefined) return requestedThreads;
   const env = Deno.env.get("KIT_WASM_THREADS");
