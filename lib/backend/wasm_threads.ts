@@ -20,8 +20,13 @@
  * Everything is restored once the backend is up. If the threaded start fails, the factory
  * says so on stderr and starts the single-threaded build.
  *
- * Threads: `setWasmThreads(n)` before the backend starts, else `$KIT_WASM_THREADS`, else the
- * number of logical cores (at most 8, the size of tfjs's worker pool).
+ * Threads: `setWasmThreads(n)` before the backend starts, else `$KIT_WASM_THREADS`, else half
+ * the logical cores (tfjs's own default in browsers), at most 8 (tfjs's worker pool). Half, not
+ * all: a thread pool is only faster while it has its cores to itself. On an idle 2-core machine
+ * 2 threads run a 3x3 convolution 1.7x faster than 1, but with another process busy a training
+ * step took 3x longer than with 1 thread (every one of the thousands of small ops waits for
+ * the descheduled thread; bench/RESULTS.md). On a dedicated 2-core machine set
+ * `KIT_WASM_THREADS=2`.
  *
  * @module
  */
@@ -69,7 +74,7 @@ export function setWasmThreads(n: number): void {
  * @example
  * ```ts
  * await initBackend("wasm");
- * wasmThreadCount(); // 2 on a 2-core machine
+ * wasmThreadCount(); // 1 on a 2-core machine, 2 with KIT_WASM_THREADS=2
  * ```
  */
 export function wasmThreadCount(): number | undefined {
@@ -96,7 +101,8 @@ export function wantedWasmThreads(): number {
   if (requestedThreads !== undefined) return requestedThreads;
   const env = Deno.env.get("KIT_WASM_THREADS");
   if (env !== undefined && env !== "") return checkThreads(Number(env), "KIT_WASM_THREADS");
-  return Math.max(1, Math.min(MAX_WASM_THREADS, navigator.hardwareConcurrency || 1));
+  const cores = navigator.hardwareConcurrency || 1;
+  return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(cores / 2)));
 }
 
 /**
@@ -106,7 +112,7 @@ export function wantedWasmThreads(): number {
  * @example
  * ```ts
  * useThreadedWasmFactory();
- * await tf.setBackend("wasm"); // threaded when the machine has 2+ cores
+ * await tf.setBackend("wasm"); // threaded with KIT_WASM_THREADS=2, or on 4+ cores
  * ```
  */
 export function useThreadedWasmFactory(): void {

@@ -1,11 +1,6 @@
-import { assert, assertEquals, assertLess, assertThrows } from "@std/assert";
+import { assertEquals, assertLess, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
-import {
-  initBackend,
-  registerWasmTrainingKernels,
-  wantedWasmThreads,
-  wasmThreadCount,
-} from "../../lib/backend/mod.ts";
+import { initBackend } from "../../lib/backend/mod.ts";
 import { assertNoLeaks } from "../../lib/testing/mod.ts";
 
 // Starting the wasm backend starts its thread pool, which lives as long as the process.
@@ -313,18 +308,5 @@ Deno.test({
     assertEquals(returned, 5);
     assertEquals(tf.memory().numDataBuffers, buffersBefore, "backend buffers leaked");
     tf.dispose([x, ...weights, gamma, beta]);
-  },
-});
-
-Deno.test({
-  name: "the wasm backend starts with the wanted number of threads",
-  ...BACKEND_TEST,
-  fn: async () => {
-    registerWasmTrainingKernels();
-    await initBackend("wasm", () => {});
-    const threads = wasmThreadCount();
-    assert(threads !== undefined);
-    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-    assertEquals(threads, simd ? wantedWasmThreads() : 1);
   },
 });
