@@ -8,7 +8,7 @@
  *
  * ```
  * deno run -A bench/wasm_kernels_bench.ts --backend wasm --stacks 2 --features 64 --batch 4 \
- *   --size 128 [--threads 2] [--profile]
+ *   --size 128 [--threads 2] [--only train|infer] [--profile]
  * ```
  *
  * Prints one JSON line (and with --profile a per-kernel table of one training step).
@@ -134,7 +134,7 @@ function median(xs: number[]): number {
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, {
-    string: ["backend", "stacks", "features", "batch", "size", "steps", "warmup", "threads"],
+    string: ["backend", "stacks", "features", "batch", "size", "steps", "warmup", "threads", "only"],
     boolean: ["profile"],
     default: {
       backend: "wasm",
@@ -187,10 +187,11 @@ if (import.meta.main) {
     }
     return { wall, cpu };
   };
-  const train = await time(trainStep);
+  const skip = { wall: [NaN], cpu: [NaN] };
+  const train = args.only === "infer" ? skip : await time(trainStep);
   // After warm-up: the first step creates the optimizer's slots.
   const tensorsLeaked = tf.memory().numTensors - tensorsAfterWarmup;
-  const inferTimes = await time(infer);
+  const inferTimes = args.only === "train" ? skip : await time(infer);
   const threads = choice.backend === "wasm"
     ? (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs
       .getThreadsCount()
@@ -212,7 +213,7 @@ if (import.meta.main) {
     batch: b,
     size,
     steps: num("steps"),
-    tensorsLeakedPerStep: tensorsLeaked / num("steps"),
+    tensorsLeakedPerStep: args.only === "infer" ? null : tensorsLeaked / num("steps"),
   }));
 
   if (args.profile) {
