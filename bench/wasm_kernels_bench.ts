@@ -134,7 +134,17 @@ function median(xs: number[]): number {
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, {
-    string: ["backend", "stacks", "features", "batch", "size", "steps", "warmup", "threads", "only"],
+    string: [
+      "backend",
+      "stacks",
+      "features",
+      "batch",
+      "size",
+      "steps",
+      "warmup",
+      "threads",
+      "only",
+    ],
     boolean: ["profile"],
     default: {
       backend: "wasm",
