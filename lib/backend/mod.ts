@@ -8,3 +8,5 @@
 export * from "./select.ts";
 export * from "./webgpu.ts";
 export * from "./wasm_kernels.ts";
+export * from "./wasm_threads.ts";
+export * from "./cpu_kernels.ts";

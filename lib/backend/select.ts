@@ -12,6 +12,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { KitError } from "../io/errors.ts";
 import { probeAdapter, registerWebGpuBackend } from "./webgpu.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { registerCpuKernelFixes } from "./cpu_kernels.ts";
 
 /** Backends a user can ask for. */
 export const BACKEND_CHOICES = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -108,6 +109,7 @@ export async function initBackend(
 
   if (backend === "webgpu") registerWebGpuBackend(found!.adapter);
   if (backend === "wasm") registerWasmTrainingKernels();
+  if (backend === "cpu") registerCpuKernelFixes();
   const ok = await tf.setBackend(backend);
   await tf.ready();
   if (!ok || tf.getBackend() !== backend) {

@@ -1,0 +1,378 @@
+/**
+ * Faster wasm versions of kernels that training hits hard, replacing scalar C++ loops of
+ * tfjs-backend-wasm 4.22 with XNNPACK-backed kernels (SIMD, and threaded when the backend has
+ * threads). Each covers the shapes training produces and hands everything else to the backend's
+ * own kernel, so results never change meaning, only speed (and float rounding order).
+ *
+ * Measured on [4, 64, 64, 128] floats, one thread (bench/RESULTS.md): Tile (broadcast)
+ * 213 ms -> 0.7 ms, Sum over the leading axes 11-19 ms -> 0.9 ms, FusedBatchNorm 13 ms -> 3 ms;
+ * MaxPoolGrad 66 ms and wrong -> all 9 pools of a hourglass step in 27 ms.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { compose, type KernelScope, type WasmBackendLike } from "./wasm_compose.ts";
+
+type Info = tf.TensorInfo;
+type Fallback = tf.KernelFunc | undefined;
+
+function size(shape: number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+function fallbackOr(fallback: Fallback, kernel: string, args: Parameters<tf.KernelFunc>[0]) {
+  if (!fallback) throw new Error(`wasm ${kernel}: no backend kernel for these attributes`);
+  return fallback(args);
+}
+
+function fill(s: KernelScope, shape: number[], value: number): Info {
+  return s.run("Fill", {}, { shape, value, dtype: "float32" });
+}
+
+/**
+ * Identity without a copy: the output shares the input's buffer, as tfjs-backend-cpu does
+ * (tfjs tensors are immutable; the buffer is reference-counted).
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Identity", "wasm");
+ * tf.registerKernel({ kernelName: "Identity", backendName: "wasm", kernelFunc: makeIdentity(native?.kernelFunc) });
+ * ```
+ */
+export function makeIdentity(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    if (x.dtype === "string") return fallbackOr(fallback, "Identity", args);
+    return compose(args.backend as WasmBackendLike, (s) => s.reshape(x, [...x.shape]));
+  };
+}
+
+/**
+ * Tile that only broadcasts (every repeated axis has size 1, as in BatchNorm's gradient):
+ * an XNNPACK broadcasting multiply with ones. Other tilings go to the backend.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Tile", "wasm");
+ * tf.registerKernel({ kernelName: "Tile", backendName: "wasm", kernelFunc: makeTile(native?.kernelFunc) });
+ * ```
+ */
+export function makeTile(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { reps } = args.attrs as unknown as tf.TileAttrs;
+    const broadcastOnly = reps.length === x.shape.length &&
+      reps.every((r, i) => r === 1 || x.shape[i] === 1);
+    if (x.dtype !== "float32" || !broadcastOnly || size(x.shape) === 0) {
+      return fallbackOr(fallback, "Tile", args);
+    }
+    return compose(args.backend as WasmBackendLike, (s) => {
+      const ones = fill(s, reps.map((r, i) => (x.shape[i] === 1 ? r : 1)), 1);
+      return s.run("Multiply", { a: x, b: ones });
+    });
+  };
+}
+
+/** Normalised reduction axes, or undefined unless they are the leading axes 0..k-1. */
+function leadingAxes(axis: number | number[], rank: number): number | undefined {
+  const axes = [...new Set(tf.util.parseAxisParam(axis, new Array(rank).fill(1)))].sort((
+    a,
+    b,
+  ) => a - b);
+  if (axes.length === 0 || axes.some((a, i) => a !== i)) return undefined;
+  return axes.length;
+}
+
+/**
+ * Sum/Mean over leading axes as one XNNPACK average pool over a `[1, N, 1, D]` view (Sum then
+ * scales by N). The backend first transposes the reduced axes to the end with a scalar loop;
+ * a matrix product would have XNNPACK repack the whole input as weights on every call.
+ */
+function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const k = leadingAxes(axis, x.shape.length);
+    if (x.dtype !== "float32" || k === undefined || size(x.shape) === 0) {
+      return fallbackOr(fallback, kind, args);
+    }
+    const n = size(x.shape.slice(0, k));
+    const rest = x.shape.slice(k);
+    const d = size(rest);
+    const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
+    return compose(args.backend as WasmBackendLike, (s) => {
+      const mean = s.run("AvgPool", { x: s.reshape(x, [1, n, 1, d]) }, {
+        filterSize: [n, 1],
+        strides: [1, 1],
+        pad: "valid",
+      }); // [1, 1, 1, D]
+      const out = kind === "Mean" ? mean : s.run("Multiply", { a: mean, b: fill(s, [1], n) });
+      return s.reshape(out, outShape);
+    });
+  };
+}
+
+/**
+ * Sum over leading axes on XNNPACK.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Sum", "wasm");
+ * tf.registerKernel({ kernelName: "Sum", backendName: "wasm", kernelFunc: makeSum(native?.kernelFunc) });
+ * ```
+ */
+export const makeSum = (fallback: Fallback) => makeReduce("Sum", fallback);
+/**
+ * Mean over leading axes on XNNPACK.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Mean", "wasm");
+ * tf.registerKernel({ kernelName: "Mean", backendName: "wasm", kernelFunc: makeMean(native?.kernelFunc) });
+ * ```
+ */
+export const makeMean = (fallback: Fallback) => makeReduce("Mean", fallback);
+
+/**
+ * Slice reading the input in place. The backend's Slice first copies the whole input out of
+ * the wasm heap (`readSync`), so cutting a few rows out of a large tensor cost as much as
+ * copying all of it; the convolution gradients slice every kernel tap out of one large tensor.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Slice", "wasm");
+ * tf.registerKernel({ kernelName: "Slice", backendName: "wasm", kernelFunc: makeSlice(native?.kernelFunc) });
+ * ```
+ */
+export function makeSlice(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { begin, size: sizes } = args.attrs as unknown as tf.SliceAttrs;
+    const backend = args.backend as unknown as WasmHeapBackend;
+    if (x.dtype === "string" || x.dtype === "complex64" || x.shape.length === 0) {
+      return fallbackOr(fallback, "Slice", args);
+    }
+    const [start, extent] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sizes) as [
+      number[],
+      number[],
+    ];
+    const out = backend.makeOutput(extent, x.dtype);
+    if (size(extent) === 0) return out;
+    // Views made after makeOutput: allocating may grow (and so replace) the heap.
+    const src = backend.typedArrayFromHeap(x);
+    const dst = backend.typedArrayFromHeap(out);
+    copyBox(src, x.shape, start, extent, dst);
+    return out;
+  };
+}
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` that work on the heap directly. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(t: Info): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Copies the box `start + [0, extent)` of a row-major array of `shape` into `dst`. */
+function copyBox(
+  src: Float32Array | Int32Array | Uint8Array,
+  shape: number[],
+  start: number[],
+  extent: number[],
+  dst: Float32Array | Int32Array | Uint8Array,
+): void {
+  // Merge the trailing axes the box spans fully, so that rows are as long as possible.
+  const rank = shape.length;
+  let inner = 1, axis = rank - 1;
+  while (axis > 0 && start[axis] === 0 && extent[axis] === shape[axis]) inner *= shape[axis--]!;
+  const rowLength = extent[axis]! * inner;
+  const strides = shape.map((_, i) => size(shape.slice(i + 1)));
+  const outer = extent.slice(0, axis);
+  const count = size(outer);
+  const index = new Array(axis).fill(0);
+  for (let row = 0, at = 0; row < count; row++, at += rowLength) {
+    let offset = start[axis]! * strides[axis]!;
+    for (let i = 0; i < axis; i++) offset += (start[i]! + index[i]) * strides[i]!;
+    dst.set(src.subarray(offset, offset + rowLength), at);
+    for (let i = axis - 1; i >= 0; i--) {
+      if (++index[i] < outer[i]!) break;
+      index[i] = 0;
+    }
+  }
+}
+
+/**
+ * FusedBatchNorm with per-channel statistics: `(x - mean) · (scale / sqrt(var + eps)) + offset`
+ * as three XNNPACK broadcasting passes (the backend divides each element by a double).
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("FusedBatchNorm", "wasm");
+ * tf.registerKernel({ kernelName: "FusedBatchNorm", backendName: "wasm", kernelFunc: makeFusedBatchNorm(native?.kernelFunc) });
+ * ```
+ */
+export function makeFusedBatchNorm(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, Info | undefined>;
+    const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+    const c = x!.shape[x!.shape.length - 1];
+    const perChannel = (t: Info | undefined) =>
+      t === undefined || (t.shape.length === 1 && t.shape[0] === c && t.dtype === "float32");
+    if (
+      x!.dtype !== "float32" || !perChannel(mean) || !perChannel(variance) ||
+      !perChannel(offset) || !perChannel(scale) || mean === undefined || variance === undefined
+    ) {
+      return fallbackOr(fallback, "FusedBatchNorm", args);
+    }
+    return compose(args.backend as WasmBackendLike, (s) => {
+      const eps = fill(s, [1], varianceEpsilon);
+      let factor = s.run("Rsqrt", { x: s.run("Add", { a: variance, b: eps }) }); // [C]
+      if (scale) factor = s.run("Multiply", { a: factor, b: scale });
+      const centred = s.run("Sub", { a: x!, b: mean });
+      const scaled = s.run("Multiply", { a: centred, b: factor });
+      return offset ? s.run("Add", { a: scaled, b: offset }) : scaled;
+    });
+  };
+}
+
+/**
+ * 1 exactly where `v` equals the window maximum `y` (v <= y), else 0: `relu(1 - (y - v)·2^149)`;
+ * the factor (applied as 2^127·2^22) lifts the smallest positive float difference to 1. A
+ * -Infinity `v` (padding) never matches a finite maximum.
+ */
+function isWindowMax(s: KernelScope, y: Info, v: Info): Info {
+  const gap = s.run("Sub", { a: y, b: v }); // >= 0
+  const scaled = s.run("Multiply", {
+    a: s.run("Multiply", { a: gap, b: fill(s, [1], 2 ** 127) }),
+    b: fill(s, [1], 2 ** 22),
+  });
+  return s.run("Relu", { x: s.run("Sub", { a: fill(s, [1], 1), b: scaled }) });
+}
+
+/**
+ * MaxPoolGrad for wasm. The backend's own kernel gives wrong gradients for batch > 1 with more
+ * than one channel (tfjs-backend-wasm 4.22; see tests/backend/wasm_kernels_test.ts), so it is
+ * never used. The gradient goes to the first maximum of each window in row-major order, like
+ * tfjs-backend-cpu.
+ *
+ * Non-overlapping k x k pools (stride k, no padding, the hourglass's 2 x 2) view the input as
+ * windows `[B, Ho, k, Wo, k, C]`, against which y and dy broadcast:
+ * 1. `isMax`: 1 where x equals its window's max y;
+ * 2. `score = isMax · (k² - position in window)`: distinct small integers per window;
+ * 3. `first = relu(1 + score - maxpool(score))`: 1 only at the window's best score;
+ * 4. `dx = first · dy`.
+ *
+ * Other pools go tap by tap: each tap's window (a stride phase of the -Inf-padded input, as in
+ * the convolution gradients) claims dy where it is the max and no earlier tap claimed it, and
+ * the claims are added back onto the input positions.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("MaxPoolGrad", "wasm");
+ * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: makeMaxPoolGrad(native?.kernelFunc) });
+ * ```
+ */
+export function makeMaxPoolGrad(_fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const { dy, input: x, output: y } = args.inputs as Record<string, Info>;
+    const a = args.attrs as unknown as tf.MaxPoolGradAttrs;
+    if (x!.dtype !== "float32") {
+      throw new Error(`wasm MaxPoolGrad: dtype ${x!.dtype} is not supported (float32 only)`);
+    }
+    const info = tf.backend_util.computePool2DInfo(
+      x!.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    return compose(args.backend as WasmBackendLike, (s) => {
+      const k = info.filterHeight;
+      const { top, left, bottom, right } = info.padInfo;
+      const tiled = k === info.filterWidth && k === info.strideHeight && k === info.strideWidth &&
+        top + left + bottom + right === 0 && info.inHeight === k * info.outHeight &&
+        info.inWidth === k * info.outWidth && k * k < 1 << 24;
+      return tiled ? tiledMaxPoolGrad(s, dy!, x!, y!, k) : tapMaxPoolGrad(s, dy!, x!, y!, info);
+    });
+  };
+}
+
+function tiledMaxPoolGrad(s: KernelScope, dy: Info, x: Info, y: Info, k: number): Info {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  const ho = h / k, wo = w / k;
+  const windows = [b, ho, k, wo, k, c];
+  const pooled = [b, ho, 1, wo, 1, c];
+  const isMax = isWindowMax(s, s.reshape(y, pooled), s.reshape(x, windows));
+  // k² - (row·k + col) for each position in the window: [1, 1, k, 1, k, 1]
+  const rank = s.run("Range", {}, { start: k * k, stop: 0, step: -1, dtype: "float32" });
+  const score = s.run("Multiply", { a: isMax, b: s.reshape(rank, [1, 1, k, 1, k, 1]) });
+  const best = s.run("MaxPool", { x: s.reshape(score, [b, h, w, c]) }, {
+    filterSize: [k, k],
+    strides: [k, k],
+    pad: "valid",
+  }); // [B, Ho, Wo, C]
+  const behind = s.run("Sub", { a: score, b: s.reshape(best, pooled) }); // integers <= 0
+  const first = s.run("Relu", { x: s.run("Add", { a: behind, b: fill(s, [1], 1) }) });
+  const dx = s.run("Multiply", { a: first, b: s.reshape(dy, pooled) });
+  return s.reshape(dx, [b, h, w, c]);
+}
+
+function tapMaxPoolGrad(
+  s: KernelScope,
+  dy: Info,
+  x: Info,
+  y: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } =
+    info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const hq = Math.max(ho + Math.floor((kh - 1) / sh), Math.ceil((top + h) / sh));
+  const wq = Math.max(wo + Math.floor((kw - 1) / sw), Math.ceil((left + w) / sw));
+  const padded = s.run("PadV2", { x }, {
+    paddings: [[0, 0], [top, hq * sh - top - h], [left, wq * sw - left - w], [0, 0]],
+    constantValue: -Infinity,
+  }); // [B, Hq·sh, Wq·sw, C]
+  const phases = sh * sw === 1 ? padded : s.run("Transpose", {
+    x: s.reshape(padded, [b, hq, sh, wq, sw, c]),
+  }, { perm: [2, 4, 0, 1, 3, 5] }); // [sh, sw, B, Hq, Wq, C]
+  const rows = s.reshape(phases, [sh * sw * b, hq, wq * c]);
+  const byPhase: Info[][] = Array.from({ length: sh * sw }, () => []);
+  const one = fill(s, [1], 1);
+  let claimed: Info | undefined;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const phase = (i % sh) * sw + (j % sw);
+      const di = Math.floor(i / sh), dj = Math.floor(j / sw);
+      const window = s.run("Slice", { x: rows }, {
+        begin: [phase * b, di, dj * c],
+        size: [b, ho, wo * c],
+      });
+      const isMax = isWindowMax(s, y, s.reshape(window, [b, ho, wo, c]));
+      const wins = claimed
+        ? s.run("Multiply", { a: isMax, b: s.run("Sub", { a: one, b: claimed }) })
+        : isMax;
+      claimed = claimed ? s.run("Add", { a: claimed, b: wins }) : wins;
+      const routed = s.run("Multiply", { a: wins, b: dy });
+      byPhase[phase]!.push(s.run("PadV2", { x: routed }, {
+        paddings: [[0, 0], [di, hq - ho - di], [dj, wq - wo - dj], [0, 0]],
+        constantValue: 0,
+      })); // [B, Hq, Wq, C]
+    }
+  }
+  const planes = byPhase.map((parts) => {
+    const flat = [1, b * hq * wq * c];
+    if (parts.length === 0) return fill(s, flat, 0);
+    return s.reshape(parts.length === 1 ? parts[0]! : s.run("AddN", parts), flat);
+  });
+  const stacked = planes.length === 1 ? planes[0]! : s.run("Concat", planes, { axis: 0 });
+  const interleaved = s.run("Transpose", {
+    x: s.reshape(stacked, [sh, sw, b, hq, wq, c]),
+  }, { perm: [2, 3, 0, 4, 1, 5] }); // [B, Hq, sh, Wq, sw, C]
+  const cropped = s.run("Slice", {
+    x: s.reshape(interleaved, [b, hq * sh, wq * sw * c]),
+  }, { begin: [0, top, left * c], size: [b, h, w * c] });
+  return s.reshape(cropped, [b, h, w, c]);
+}
