@@ -1,14 +1,111 @@
 /**
- * `deno task train`: not built yet (issue 6).
+ * `deno task train`: trains an experiment (default: configs/synth_hourglass_tiny.json, a small
+ * stacked hourglass on SynthPose) and prints the validation table.
  *
  * @module
  */
 
-import { runMain } from "./args.ts";
+import { join } from "@std/path";
+import { initBackend, parseBackend } from "../backend/select.ts";
+import { formatConfig } from "../config/config.ts";
 import { KitError } from "../io/errors.ts";
+import { formatPckTable } from "../metrics/table.ts";
+import { loadExperiment, resolveExperiment } from "../train/config.ts";
+import type { ExperimentConfig } from "../train/config.ts";
+import { train } from "../train/loop.ts";
+import { parseFlags, runMain } from "./args.ts";
 
-if (import.meta.main) {
-  await runMain(() => {
-    throw new KitError("deno task train is not built yet (issue 6)");
-  });
+/** The experiment `deno task train` runs when given none. */
+export const DEFAULT_EXPERIMENT = "configs/synth_hourglass_tiny.json";
+
+const USAGE = `usage: deno task train [--config <experiment.json>] [--set key.path=value ...]
+                       [--out <run dir>] [--resume <run dir>] [--backend auto|webgpu|wasm|cpu]
+
+  --config   experiment file under configs/ (default ${DEFAULT_EXPERIMENT})
+  --set      override one config key, e.g. --set optimizer.lr=5e-4 (repeatable)
+  --out      run directory (default runs/<name>)
+  --resume   continue a run from its last checkpoint, with the run's own config.json
+  --backend  tfjs backend (default: the config's, normally auto)
+  Ctrl-C     stops after the current step and writes a checkpoint first`;
+
+async function main(args: string[]): Promise<void> {
+  const flags = parseFlags(args, {
+    string: ["config", "out", "resume", "backend"],
+    collect: ["set"],
+  }, USAGE);
+  if (flags._.length > 0) throw new KitError(`unexpected argument "${flags._[0]}"\n${USAGE}`);
+  const sets = (flags.set as string[] | undefined) ?? [];
+  const resume = flags.resume as string | undefined;
+  if (resume && flags.config) {
+    throw new KitError("--resume continues with the run's own config.json; drop --config");
+  }
+  let cfg: ExperimentConfig;
+  let source: string;
+  if (resume) {
+    source = join(resume, "config.json");
+    let saved: unknown;
+    try {
+      saved = JSON.parse(await Deno.readTextFile(source));
+    } catch (e) {
+      throw new KitError(`${source}: cannot read the run's config (${(e as Error).message})`);
+    }
+    cfg = resolveExperiment(saved, sets);
+  } else {
+    source = (flags.config as string | undefined) ?? DEFAULT_EXPERIMENT;
+    cfg = await loadExperiment(source, sets);
+  }
+  const backend = flags.backend ? parseBackend(flags.backend as string) : cfg.backend;
+  const runDir = resume ?? (flags.out as string | undefined) ??
+    (cfg.output.dir || join("runs", cfg.name));
+
+  console.log(
+    `experiment ${cfg.name} from ${source}${sets.length ? ` with ${sets.join(" ")}` : ""}`,
+  );
+  console.log(formatConfig(cfg as unknown as Record<string, never>));
+  await initBackend(backend);
+
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) {
+      console.error("\nsecond Ctrl-C: quitting without a checkpoint");
+      Deno.exit(130);
+    }
+    console.error(
+      "\nCtrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits now)",
+    );
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    const result = await train(cfg, {
+      runDir,
+      resume: resume !== undefined,
+      signal: controller.signal,
+    });
+    if (result.interrupted) {
+      console.log(
+        `stopped at step ${result.state.step}; continue with: deno task train --resume ${runDir}`,
+      );
+      Deno.exitCode = 130;
+      return;
+    }
+    const ev = result.lastEvaluation;
+    if (ev) {
+      const label =
+        ev.result.alpha === 0.5 && cfg.data.dataset !== "lsp" && cfg.data.dataset !== "flic"
+          ? "PCKh@0.5"
+          : `PCK@${ev.result.alpha}`;
+      console.log(
+        `\nvalidation (${ev.ids.length} people, ${cfg.data.dataset}, step ${result.state.step}):`,
+      );
+      console.log(formatPckTable([{ label, result: ev.result }]));
+    }
+    console.log(
+      `\ncheckpoints: ${runDir} (last.json, best.json); log: ${join(runDir, "log.jsonl")}`,
+    );
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
 }
+
+if (import.meta.main) await runMain(() => main(Deno.args));

@@ -147,8 +147,12 @@ export async function decodeHeatmapsTensor(
       padY.slice([0, 2, 0, 0], [b, h, w, nj]),
       padY.slice([0, 0, 0, 0], [b, h, w, nj]),
     );
-    const pick = (d: tf.Tensor4D) =>
-      tf.gather(rows(d), index.reshape([b * nj, 1]), 1, 1).reshape([b * nj]);
+    // Read each row at its argmax through a one-hot mask: tfjs-backend-wasm's Gather with
+    // batchDims crashes (memory access out of bounds), and this costs only [B * J, H * W].
+    // The mask is made as int32 and cast: wasm's OneHot ignores a float32 dtype and writes
+    // integer bits into the float buffer.
+    const mask = tf.cast(tf.oneHot(index, h * w), "float32");
+    const pick = (d: tf.Tensor4D) => tf.sum(tf.mul(rows(d), mask), 1);
     return [index, max, nan, pick(dx as tf.Tensor4D), pick(dy as tf.Tensor4D)];
   });
   const [index, max, nan, dx, dy] = await Promise.all(parts.map((t) => t.data()));
