@@ -322,5 +322,31 @@ export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): 
   const tensors = readWeightTensors(bytes, meta.weights, join(dir, "optimizer.bin"));
   await optimizer.setWeights(meta.weights.map((s, i) => ({ name: s.name, tensor: tensors[i]! })));
   tf.dispose(tensors);
+  restoreAdamPowers(optimizer);
   return true;
+}
+
+/**
+ * Adam keeps beta1^t and beta2^t as running float32 products, but its setWeights recomputes them
+ * with one `pow`, which rounds differently; recompute them as the same running product so a
+ * resumed run's updates are bit-identical to an unbroken run's.
+ */
+function restoreAdamPowers(optimizer: tf.Optimizer): void {
+  if (optimizer.getClassName() !== "Adam") return;
+  const adam = optimizer as unknown as {
+    beta1: number;
+    beta2: number;
+    iterations: number;
+    accBeta1: tf.Variable;
+    accBeta2: tf.Variable;
+  };
+  const product = (beta: number) => {
+    let v = Math.fround(beta);
+    for (let i = 0; i < adam.iterations; i++) v = Math.fround(v * Math.fround(beta));
+    return v;
+  };
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(product(adam.beta1)));
+    adam.accBeta2.assign(tf.scalar(product(adam.beta2)));
+  });
 }

@@ -77,6 +77,8 @@ export interface TrainResult {
   readonly lastEvaluation?: SplitEvaluation;
   /** True when stopped early by the signal or `stopAtStep` (a checkpoint was written). */
   readonly interrupted: boolean;
+  /** Distinct training samples skipped because they could not be loaded. */
+  readonly skipped: number;
   readonly model: PoseModel;
 }
 
@@ -183,6 +185,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
   const epochs = totalEpochs(stages);
   const val = await openPipeline(cfg.data, "val", { mode: "eval", batchSize: cfg.eval.batchSize });
   let trainPipe: Pipeline | undefined;
+  const badSamples = new Set<number>();
   let pipeMasking: boolean | undefined;
   const openTrain = async (masking: boolean) => {
     if (trainPipe && pipeMasking === masking) return trainPipe;
@@ -192,7 +195,12 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
       mode: "train",
       batchSize: cfg.schedule.batchSize,
       seed: cfg.seed,
-      onSkip: (f) => log(`skipped sample ${f.index} (${f.path ?? "no file"}): ${f.message}`),
+      onSkip: (f) => {
+        // A bad sample can be drawn again as another one's replacement: report it once.
+        if (badSamples.has(f.index)) return;
+        badSamples.add(f.index);
+        log(`skipped sample ${f.index} (${f.path ?? "no file"}): ${f.message}`);
+      },
     });
     pipeMasking = masking;
     return trainPipe;
@@ -225,6 +233,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
   let lastEvaluation: SplitEvaluation | undefined;
   let lastCheckpoint = performance.now();
   let interrupted = false;
+  let skipped = 0;
   const checkpoint = async (isBest = false) => {
     await saveCheckpoint(runDir, {
       model: pm.model,
@@ -365,5 +374,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
     val.close();
     optimizer?.dispose();
   }
-  return { runDir, state, losses, lastEvaluation, interrupted, model: pm };
+  skipped = badSamples.size;
+  if (skipped > 0) log(`${skipped} training sample(s) could not be loaded and were skipped`);
+  return { runDir, state, losses, lastEvaluation, interrupted, skipped, model: pm };
 }

@@ -1,0 +1,161 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { join } from "@std/path";
+import { dataConfig } from "../../lib/data/config.ts";
+import { exportSynth } from "../../lib/data/export.ts";
+import { KitError } from "../../lib/io/errors.ts";
+import { readCheckpointMeta, resolveCheckpoint } from "../../lib/train/checkpoint.ts";
+import { type ExperimentConfig, resolveExperiment } from "../../lib/train/config.ts";
+import { readRunLog } from "../../lib/train/log.ts";
+import { train } from "../../lib/train/loop.ts";
+import { useTestBackend } from "../../lib/testing/mod.ts";
+
+// Several training steps per test: wasm (gradient-checked against cpu in tests/backend).
+await useTestBackend("wasm");
+
+/** A run small enough for a unit test: 1 stack of 8 features on 32 px crops. */
+function tinyExperiment(overrides: Record<string, unknown> = {}): ExperimentConfig {
+  return resolveExperiment({
+    name: "tiny",
+    data: {
+      inputSize: 32,
+      pyramidFactors: [1],
+      workers: 0,
+      synth: { trainSize: 24, valSize: 4 },
+    },
+    model: { kind: "hourglass", inputSize: 32, stacks: 1, features: 8, depth: 2 },
+    optimizer: { name: "adam", lr: 2e-3 },
+    schedule: {
+      batchSize: 4,
+      stepsPerEpoch: 3,
+      lr: { kind: "constant" },
+      stages: [{ name: "main", epochs: 2 }],
+    },
+    eval: { batchSize: 4 },
+    output: { logEvery: 1 },
+    ...overrides,
+  });
+}
+
+const quiet = { log: () => {}, live: false, progressEverySeconds: 3600 };
+
+Deno.test("a short run lowers the loss, validates, and leaves last and best checkpoints", async () => {
+  const runDir = await Deno.makeTempDir();
+  const cfg = tinyExperiment({
+    schedule: {
+      batchSize: 4,
+      stepsPerEpoch: 6,
+      lr: { kind: "constant" },
+      stages: [{ name: "main", epochs: 2 }],
+    },
+  });
+  const r = await train(cfg, { runDir, ...quiet });
+  assertEquals(r.losses.length, 12);
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert(mean(r.losses.slice(-3)) < mean(r.losses.slice(0, 3)), `losses ${r.losses}`);
+  assertEquals(r.state.epoch, 2);
+  assertEquals(r.state.scores.length, 2);
+  assertEquals(r.lastEvaluation?.ids.length, 4);
+  const log = await readRunLog(join(runDir, "log.jsonl"));
+  assertEquals(log.filter((x) => x.kind === "step").length, 12);
+  assertEquals(log.filter((x) => x.kind === "val").length, 2);
+  const last = await resolveCheckpoint(runDir, "last");
+  assertEquals((await readCheckpointMeta(last)).state.step, 12);
+  assertEquals((await readCheckpointMeta(last)).config.name, "tiny");
+  await resolveCheckpoint(runDir, "best");
+  await Deno.remove(runDir, { recursive: true });
+});
+
+Deno.test("a run stopped mid-epoch and resumed takes exactly the steps of an unbroken run", async () => {
+  const cfg = tinyExperiment();
+  const whole = await Deno.makeTempDir();
+  const unbroken = await train(cfg, { runDir: whole, ...quiet });
+  assertEquals(unbroken.losses.length, 6);
+
+  for (const stopAt of [4, 3]) { // mid-epoch, and exactly at an epoch boundary
+    const broken = await Deno.makeTempDir();
+    const first = await train(cfg, { runDir: broken, stopAtStep: stopAt, ...quiet });
+    assertEquals(first.interrupted, true);
+    assertEquals(first.losses, unbroken.losses.slice(0, stopAt));
+    const rest = await train(cfg, { runDir: broken, resume: true, ...quiet });
+    assertEquals(rest.losses, unbroken.losses.slice(stopAt), `resumed at step ${stopAt}`);
+    assertEquals(rest.state.scores, unbroken.state.scores);
+    const steps = (await readRunLog(join(broken, "log.jsonl"))).filter((x) => x.kind === "step");
+    assertEquals(steps.map((x) => x.step), [1, 2, 3, 4, 5, 6]);
+    await Deno.remove(broken, { recursive: true });
+  }
+  await Deno.remove(whole, { recursive: true });
+});
+
+Deno.test("a non-finite loss stops training with a clear message and the last checkpoint intact", async () => {
+  const runDir = await Deno.makeTempDir();
+  const cfg = tinyExperiment();
+  await train(cfg, { runDir, stopAtStep: 3, ...quiet });
+  const before = await resolveCheckpoint(runDir, "last");
+  const exploding = tinyExperiment({ optimizer: { name: "adam", lr: 1e30 } });
+  const err = await assertRejects(
+    () => train(exploding, { runDir, resume: true, ...quiet }),
+    KitError,
+  );
+  assert(/the loss became (NaN|Infinity)/.test(err.message), err.message);
+  assert(err.message.includes("--resume"), err.message);
+  assertEquals(await resolveCheckpoint(runDir, "last"), before);
+  assertEquals((await readCheckpointMeta(before)).state.step, 3);
+  await Deno.remove(runDir, { recursive: true });
+});
+
+Deno.test("a corrupt image in a dataset is skipped and counted, not fatal", async () => {
+  const dir = await Deno.makeTempDir();
+  const data = dataConfig({ inputSize: 32, synth: { imageSize: 48 } });
+  const annotations = await exportSynth({
+    out: dir,
+    count: 12,
+    valCount: 4,
+    config: data,
+    progress: false,
+  });
+  await Deno.writeTextFile(join(dir, "images", "train_000003.png"), "not a png");
+  const cfg = tinyExperiment({
+    data: {
+      dataset: "mpii_json",
+      root: dir,
+      annotations: { train: annotations, val: annotations },
+      imageDir: join(dir, "images"),
+      inputSize: 32,
+      pyramidFactors: [1],
+      workers: 0,
+    },
+    schedule: {
+      batchSize: 4,
+      stepsPerEpoch: 3,
+      lr: { kind: "constant" },
+      stages: [{ name: "main", epochs: 1 }],
+    },
+  });
+  const lines: string[] = [];
+  const r = await train(cfg, { runDir: join(dir, "run"), ...quiet, log: (l) => lines.push(l) });
+  assertEquals(r.losses.length, 3);
+  assertEquals(r.skipped, 1);
+  assertEquals(lines.filter((l) => l.includes("train_000003.png")).length, 1, lines.join("\n"));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a config with an unknown key fails with that key's name", () => {
+  assertThrows(
+    () => tinyExperiment({ schedule: { batchSize: 4, epochz: 3 } }),
+    KitError,
+    'unknown config key "schedule.epochz"',
+  );
+  assertThrows(
+    () =>
+      tinyExperiment({
+        model: { kind: "hourglass", inputSize: 64, stacks: 1, features: 8, depth: 2 },
+      }),
+    KitError,
+    'config key "model.inputSize" must be equal to data.inputSize (32); got 64',
+  );
+  assertThrows(
+    () => tinyExperiment({ schedule: { stages: [{ name: "msr", epochs: 1, trains: "msr" }] } }),
+    KitError,
+    "only mss-msr has an MSR-net",
+  );
+});
