@@ -10,3 +10,6 @@ export * from "./optimizer.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";
 export * from "./log.ts";
+export * from "./config.ts";
+export * from "./loop.ts";
+export * from "./load.ts";

@@ -1,0 +1,55 @@
+/**
+ * Loading a trained model from a run or checkpoint directory, with the experiment config it was
+ * trained with: what `deno task eval`, `deno task predict` and the notebooks start from.
+ *
+ * @module
+ */
+
+import { KitError } from "../io/errors.ts";
+import { buildModel, type PoseModel } from "../models/build.ts";
+import {
+  type CheckpointPointer,
+  loadModelWeights,
+  readCheckpointMeta,
+  resolveCheckpoint,
+  type TrainState,
+} from "./checkpoint.ts";
+import { type ExperimentConfig, resolveExperiment } from "./config.ts";
+
+/** A model with its weights loaded and where they came from. */
+export interface TrainedModel {
+  readonly pm: PoseModel;
+  readonly config: ExperimentConfig;
+  readonly state: TrainState;
+  /** The checkpoint directory the weights came from. */
+  readonly dir: string;
+}
+
+/**
+ * Loads a checkpoint: a run directory (its `best.json` by default, or `last.json`) or a
+ * checkpoint directory. The saved config is re-validated, so a checkpoint from an older kit
+ * with keys this kit no longer knows fails with the key's name.
+ *
+ * @example
+ * ```ts
+ * const { pm, config } = await loadTrained("runs/synth-hourglass-tiny");
+ * const heatmaps = predictHeatmaps(pm, crops);
+ * ```
+ */
+export async function loadTrained(
+  path: string,
+  pointer: CheckpointPointer = "best",
+): Promise<TrainedModel> {
+  const dir = await resolveCheckpoint(path, pointer);
+  const meta = await readCheckpointMeta(dir);
+  let config: ExperimentConfig;
+  try {
+    config = resolveExperiment(meta.config);
+  } catch (e) {
+    if (e instanceof KitError) throw new KitError(`${dir}/config.json: ${e.message}`);
+    throw e;
+  }
+  const pm = buildModel(config.model, { seed: config.seed });
+  await loadModelWeights(dir, pm.model);
+  return { pm, config, state: meta.state, dir };
+}
