@@ -282,17 +282,33 @@ export async function loadModelWeights(dir: string, model: tf.LayersModel): Prom
       `${jsonPath}: holds ${specs.length} weights but the model has ${weights.length} (a different architecture?)`,
     );
   }
-  specs.forEach((s, i) => {
-    const w = weights[i]!;
+  // Saved weights are matched by name: tfjs lists trainable weights first, so the order of a
+  // model saved while some layers were frozen (Ke's second stage) differs from a fresh model's.
+  const byName = new Map(specs.map((s, i) => [s.name, i]));
+  const order = weights.map((w) => byName.get(w.originalName));
+  if (order.some((i) => i === undefined) || byName.size !== specs.length) {
+    const missing = weights.find((w) => !byName.has(w.originalName));
+    throw new KitError(
+      `${jsonPath}: has no weight named "${
+        missing?.originalName ?? "?"
+      }" (a different architecture?)`,
+    );
+  }
+  weights.forEach((w, k) => {
+    const s = specs[order[k]!]!;
     if (s.shape.join("x") !== w.shape.join("x")) {
       throw new KitError(
-        `${jsonPath}: weight ${i} "${s.name}" has shape [${s.shape}] but the model's "${w.name}" is [${w.shape}]`,
+        `${jsonPath}: weight "${s.name}" has shape [${s.shape}] but the model's is [${w.shape}]`,
       );
     }
   });
   const tensors = readWeightTensors(bytes, specs, join(dir, "weights.bin"));
-  model.setWeights(tensors);
-  tf.dispose(tensors);
+  try {
+    // LayersModel.setWeights follows model.weights' order.
+    model.setWeights(order.map((i) => tensors[i!]!));
+  } finally {
+    tf.dispose(tensors);
+  }
 }
 
 /**

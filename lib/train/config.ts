@@ -97,7 +97,14 @@ export const experimentDefaults: ExperimentConfig = {
     batchSize: 6,
     stepsPerEpoch: 0,
     lr: { kind: "plateau", milestones: [], gamma: 0.1, patience: 8, factor: 0.2, minLr: 0 },
-    stages: [{ name: "main", epochs: 100, trains: "all", masking: false, lrScale: 1 }],
+    stages: [{
+      name: "main",
+      epochs: 100,
+      trains: "all",
+      masking: false,
+      lrScale: 1,
+      msrLoss: true,
+    }],
   },
   eval: { every: 1, batchSize: 8, flip: false, alpha: 0.5 },
   output: { dir: "", logEvery: 10, checkpointMinutes: 30 },
@@ -177,6 +184,9 @@ export function validateExperiment(cfg: ExperimentConfig): ExperimentConfig {
       );
     }
     if (!(s.lrScale > 0)) fail(`${k}.lrScale`, "a number > 0", s.lrScale);
+    if (s.trains === "msr" && !s.msrLoss) {
+      fail(`${k}.msrLoss`, "true in a stage that trains only the MSR-net", s.msrLoss);
+    }
   });
   if (cfg.schedule.stages.every((s) => s.epochs === 0)) {
     fail("schedule.stages", "at least one stage with epochs > 0", cfg.schedule.stages);

@@ -274,6 +274,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
       );
       setLearningRate(optimizer!, lr);
       const pipe = await openTrain(stage.masking);
+      const stageLoss = stage.msrLoss ? cfg.loss : { ...cfg.loss, msrWeight: 0 };
       let samplesStart = performance.now();
       for await (const batch of pipe.epoch(epoch, state.batchInEpoch)) {
         if (state.batchInEpoch >= stepsPerEpoch) {
@@ -282,7 +283,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
         }
         let result;
         try {
-          result = await trainStep(pm, optimizer!, batch, cfg.loss);
+          result = await trainStep(pm, optimizer!, batch, stageLoss);
         } finally {
           tf.dispose([batch.images, ...batch.targets, batch.weights]);
         }

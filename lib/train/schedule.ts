@@ -112,6 +112,11 @@ export interface Stage {
   readonly masking: boolean;
   /** Learning-rate multiplier for this stage. */
   readonly lrScale: number;
+  /**
+   * Whether the MSR-net's loss counts in this stage. Ke's first stage trains the MSS-net alone:
+   * with `false` the MSR-net gets no loss (and so no gradient) while the stacks train.
+   */
+  readonly msrLoss: boolean;
 }
 
 /**

@@ -7,6 +7,7 @@ import { readCheckpointMeta, resolveCheckpoint } from "../../lib/train/checkpoin
 import { type ExperimentConfig, resolveExperiment } from "../../lib/train/config.ts";
 import { readRunLog } from "../../lib/train/log.ts";
 import { train } from "../../lib/train/loop.ts";
+import { buildModel } from "../../lib/models/build.ts";
 import { useTestBackend } from "../../lib/testing/mod.ts";
 
 // Several training steps per test: wasm (gradient-checked against cpu in tests/backend).
@@ -158,4 +159,77 @@ Deno.test("a config with an unknown key fails with that key's name", () => {
     KitError,
     "only mss-msr has an MSR-net",
   );
+});
+
+Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then everything with masking", async () => {
+  const runDir = await Deno.makeTempDir();
+  const cfg = tinyExperiment({
+    data: {
+      inputSize: 32,
+      pyramidFactors: [1, 2],
+      workers: 0,
+      synth: { trainSize: 24, valSize: 4 },
+    },
+    model: {
+      kind: "mss-msr",
+      inputSize: 32,
+      stacks: 1,
+      features: 8,
+      depth: 2,
+      factors: [1, 2],
+      msr: { features: 8, depth: 2, factors: [1, 2] },
+    },
+    schedule: {
+      batchSize: 4,
+      stepsPerEpoch: 2,
+      lr: { kind: "constant" },
+      stages: [
+        { name: "mss", epochs: 1, msrLoss: false },
+        { name: "msr", epochs: 1, trains: "msr" },
+        { name: "joint", epochs: 1, masking: true },
+      ],
+    },
+  });
+  // Weights by their layer-given name after steps 2 (end of stage 1), 4 and 6.
+  const snapshots: Map<string, Float32Array>[] = [];
+  for (const stop of [2, 4, 6]) {
+    const r = await train(cfg, { runDir, resume: stop > 2, stopAtStep: stop, ...quiet });
+    snapshots.push(
+      new Map(
+        await Promise.all(
+          r.model.model.weights.map(async (w) =>
+            [w.originalName, (await w.read().data()) as Float32Array] as const
+          ),
+        ),
+      ),
+    );
+  }
+  const initial = buildModel(cfg.model, { seed: cfg.seed });
+  snapshots.unshift(
+    new Map(
+      await Promise.all(
+        initial.model.weights.map(async (w) =>
+          [w.originalName, (await w.read().data()) as Float32Array] as const
+        ),
+      ),
+    ),
+  );
+  const names = [...snapshots[0]!.keys()];
+  const changed = (a: Map<string, Float32Array>, b: Map<string, Float32Array>, msr: boolean) =>
+    names.filter((n) => n.startsWith("msr") === msr && !/moving_/.test(n))
+      .some((n) => a.get(n)!.some((v, i) => v !== b.get(n)![i]));
+  const [start, afterMss, afterMsr, afterJoint] = snapshots as [
+    Map<string, Float32Array>,
+    Map<string, Float32Array>,
+    Map<string, Float32Array>,
+    Map<string, Float32Array>,
+  ];
+  // Stage 1 changes the MSS-net only, stage 2 the MSR-net only, stage 3 both.
+  assertEquals(changed(start, afterMss, false), true, "stage 1 left the MSS-net alone");
+  assertEquals(changed(start, afterMss, true), false, "stage 1 changed MSR-net weights");
+  assertEquals(changed(afterMss, afterMsr, false), false, "stage 2 changed MSS-net weights");
+  assertEquals(changed(afterMss, afterMsr, true), true, "stage 2 left the MSR-net alone");
+  assertEquals(changed(afterMsr, afterJoint, false), true, "stage 3 left the MSS-net alone");
+  assertEquals(changed(afterMsr, afterJoint, true), true, "stage 3 left the MSR-net alone");
+  await Deno.remove(runDir, { recursive: true });
 });
