@@ -10,6 +10,8 @@ import { initBackend, parseBackend } from "../backend/select.ts";
 import { formatConfig } from "../config/config.ts";
 import { KitError } from "../io/errors.ts";
 import { formatPckTable } from "../metrics/table.ts";
+import { annotationsOf, meanPoseBaseline } from "../data/baseline.ts";
+import { openDataset } from "../data/open.ts";
 import { loadExperiment, resolveExperiment } from "../train/config.ts";
 import type { ExperimentConfig } from "../train/config.ts";
 import { train } from "../train/loop.ts";
@@ -99,6 +101,20 @@ async function main(args: string[]): Promise<void> {
         `\nvalidation (${ev.ids.length} people, ${cfg.data.dataset}, step ${result.state.step}):`,
       );
       console.log(formatPckTable([{ label, result: ev.result }]));
+      if (label === "PCKh@0.5") {
+        // What centring and scale alone give on this split: the model should beat it.
+        const [trainSet, valSet] = await Promise.all([
+          openDataset(cfg.data, "train"),
+          openDataset(cfg.data, "val"),
+        ]);
+        const base = meanPoseBaseline(
+          await annotationsOf(trainSet, 2000),
+          await annotationsOf(valSet, ev.ids.length),
+        );
+        console.log(
+          `mean-pose baseline on the same people (no pixels): Mean ${base.mean.toFixed(2)}`,
+        );
+      }
     }
     console.log(
       `\ncheckpoints: ${runDir} (last.json, best.json); log: ${join(runDir, "log.jsonl")}`,

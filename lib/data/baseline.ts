@@ -4,15 +4,14 @@
  * dataset gives away through centring and scale alone; a dataset on which it scores high is too
  * easy to tell models apart.
  *
- * PCKh here is a small local helper following `eval_PCKh.py` (bearpaw/pytorch-pose): a joint is
- * correct when its distance over the head size is <= 0.5, only annotated joints count, each part
- * averages left and right, and the mean is the unweighted mean of the joints without pelvis and
- * thorax. The kit's metrics live in lib/metrics; this exists only to report the baseline.
+ * It is scored with the kit's PCKh (lib/metrics, eval_PCKh.py's rules), like every model.
  *
  * @module
  */
 
-import { MEAN_EXCLUDED, NUM_JOINTS, type Part, PART_JOINTS, PARTS } from "../skeleton/mpii.ts";
+import type { PoseGroundTruth } from "../metrics/errors.ts";
+import { pckh as metricPckh } from "../metrics/pckh.ts";
+import { NUM_JOINTS, type Part, PARTS } from "../skeleton/mpii.ts";
 import type { Keypoint } from "../skeleton/remap.ts";
 import { FileDataset } from "./readers/common.ts";
 import { SynthPose } from "./synth/dataset.ts";
@@ -70,36 +69,28 @@ function meanPose(train: readonly PoseAnnotation[]): [number, number][] {
   return sum.map(([x, y, n]) => (n! > 0 ? [x! / n!, y! / n!] : [0, 0]));
 }
 
-function pckh(
+/** Scores predictions with the kit's PCKh (eval_PCKh.py's rules), people without a head size left out. */
+function score(
   preds: readonly (readonly [number, number])[][],
   truth: readonly PoseAnnotation[],
 ): Omit<BaselineResult, "meanPose"> {
-  const hit = new Array<number>(NUM_JOINTS).fill(0);
-  const seen = new Array<number>(NUM_JOINTS).fill(0);
-  let people = 0;
-  truth.forEach((a, i) => {
-    const head = headSize(a);
-    if (!head || !(head > 0)) return;
-    people++;
-    a.keypoints.forEach(([x, y, v]: Keypoint, j) => {
-      if (v === 0) return;
-      const [px, py] = preds[i]![j]!;
-      seen[j]!++;
-      if (Math.hypot(px - x, py - y) / head <= 0.5) hit[j]!++;
-    });
-  });
-  const perJoint = hit.map((h, j) => (seen[j]! > 0 ? (100 * h) / seen[j]! : NaN));
-  const avg = (js: readonly number[]) => {
-    const vals = js.map((j) => perJoint[j]!).filter((v) => !Number.isNaN(v));
-    return vals.length ? vals.reduce((s, v) => s + v, 0) / vals.length : NaN;
+  const usable = truth.map((a, i) => ({ a, i, head: headSize(a) }))
+    .filter((t) => t.head !== null && t.head > 0);
+  const gt: PoseGroundTruth = {
+    count: usable.length,
+    numJoints: NUM_JOINTS,
+    coords: usable.flatMap(({ a }) => a.keypoints.flatMap(([x, y]: Keypoint) => [x, y])),
+    visibility: usable.flatMap(({ a }) => a.keypoints.map(([, , v]: Keypoint) => v)),
   };
-  const parts = Object.fromEntries(PARTS.map((p) => [p, avg(PART_JOINTS[p])])) as Record<
-    Part,
-    number
-  >;
-  const meanJoints = Array.from({ length: NUM_JOINTS }, (_, j) => j)
-    .filter((j) => !MEAN_EXCLUDED.includes(j));
-  return { perJoint, parts, mean: avg(meanJoints), people };
+  const flat = usable.flatMap(({ i }) => preds[i]!.flatMap(([x, y]) => [x, y]));
+  const r = metricPckh(gt, flat, usable.map(({ head }) => head!), { alpha: 0.5 });
+  const nan = (v: number | null) => v ?? NaN;
+  return {
+    perJoint: r.perJoint.map(nan),
+    parts: Object.fromEntries(PARTS.map((p) => [p, nan(r.parts[p])])) as Record<Part, number>,
+    mean: nan(r.mean),
+    people: usable.length,
+  };
 }
 
 /**
@@ -121,5 +112,5 @@ export function meanPoseBaseline(
       [a.center[0] + 200 * a.scale * mx, a.center[1] + 200 * a.scale * my] as const
     )
   );
-  return { meanPose: mean, ...pckh(preds, val) };
+  return { meanPose: mean, ...score(preds, val) };
 }
