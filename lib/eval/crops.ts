@@ -7,8 +7,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type Affine, cropTransform, warpBatch } from "../geometry/mod.ts";
-import type { CropConventionLike, CropRequest, ImageInput, RgbImageLike } from "./types.ts";
-import { MPII_EVAL_CROP } from "./types.ts";
+import type { CropRequest, ImageInput } from "./types.ts";
+import { type CropConvention, MPII_CROP, type RgbImage } from "../data/types.ts";
 
 /**
  * The image-to-crop transform of a request under a crop convention.
@@ -21,7 +21,7 @@ import { MPII_EVAL_CROP } from "./types.ts";
 export function requestTransform(
   request: Omit<CropRequest, "image">,
   size: number,
-  crop: CropConventionLike = MPII_EVAL_CROP,
+  crop: CropConvention = MPII_CROP,
 ): Affine {
   const [cx, cy] = request.center;
   return cropTransform({
@@ -51,7 +51,7 @@ export function imageTensor(image: ImageInput): tf.Tensor4D {
     }
     return image;
   }
-  const { width, height, data } = image as RgbImageLike;
+  const { width, height, data } = image as RgbImage;
   if (data.length !== width * height * 3) {
     throw new Error(
       `RGB image ${width}x${height} needs ${width * height * 3} bytes, got ${data.length}`,
@@ -71,7 +71,7 @@ export function imageTensor(image: ImageInput): tf.Tensor4D {
 export function cropRequests(
   requests: readonly CropRequest[],
   size: number,
-  crop: CropConventionLike = MPII_EVAL_CROP,
+  crop: CropConvention = MPII_CROP,
 ): { crops: tf.Tensor4D; transforms: Affine[] } {
   const transforms = requests.map((r) => requestTransform(r, size, crop));
   const crops = tf.tidy(() => {

@@ -10,7 +10,7 @@ import { type DecodedJoints, decodeHeatmapsTensor, mapToImage } from "../heatmap
 import { cropRequests } from "./crops.ts";
 import { predictWithFlip } from "./flip.ts";
 import type { CropRequest, InferenceOptions, PredictFn } from "./types.ts";
-import { MPII_EVAL_CROP } from "./types.ts";
+import { MPII_CROP } from "../data/types.ts";
 
 /**
  * Runs `predict` on `crops` in batches of exactly `batchSize` (the last zero-padded, so a backend
@@ -92,7 +92,7 @@ export async function estimatePoses(
   let numJoints = 0;
   for (let start = 0; start < requests.length; start += batchSize) {
     const chunk = requests.slice(start, start + batchSize);
-    const { crops, transforms } = cropRequests(chunk, size, options.crop ?? MPII_EVAL_CROP);
+    const { crops, transforms } = cropRequests(chunk, size, options.crop ?? MPII_CROP);
     let heatmaps: tf.Tensor4D | undefined;
     try {
       heatmaps = await predictBatched(predict, crops, batchSize, options);

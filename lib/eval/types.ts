@@ -6,6 +6,7 @@
  */
 
 import type * as tf from "@tensorflow/tfjs";
+import type { CropConvention, RgbImage } from "../data/types.ts";
 
 /**
  * A network as the evaluation sees it: crops `[B, S, S, 3]` with values in [0, 1] in, heatmaps
@@ -14,30 +15,8 @@ import type * as tf from "@tensorflow/tfjs";
  */
 export type PredictFn = (crops: tf.Tensor4D) => Promise<tf.Tensor4D>;
 
-/**
- * An 8-bit RGB image `[H, W, 3]` row-major; structurally the data stage's `RgbImage`, so its
- * samples can be passed as they are.
- */
-export interface RgbImageLike {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
-
 /** A source image: an RGB image, or a float tensor `[1, H, W, 3]` with values in [0, 1]. */
-export type ImageInput = RgbImageLike | tf.Tensor4D;
-
-/**
- * How `center` and `scale` become the crop box: side `200 * scale * padding` px, centred
- * `shiftY * scale` px below `center` (structurally the data stage's `CropConvention`).
- */
-export interface CropConventionLike {
-  readonly padding: number;
-  readonly shiftY: number;
-}
-
-/** The MPII crop of pose-hg-train and pytorch-pose (padding 1.25, 15 px x scale down). */
-export const MPII_EVAL_CROP: CropConventionLike = { padding: 1.25, shiftY: 15 };
+export type ImageInput = RgbImage | tf.Tensor4D;
 
 /** One person to crop from an image (MPII center and scale). */
 export interface CropRequest {
@@ -52,8 +31,8 @@ export interface InferenceOptions {
   readonly size?: number;
   /** Crop pixels per heatmap pixel (default 4). */
   readonly stride?: number;
-  /** Crop convention; default {@link MPII_EVAL_CROP}, matching how MPII models are trained. */
-  readonly crop?: CropConventionLike;
+  /** Crop convention; default the data stage's `MPII_CROP`, matching how MPII models are trained. */
+  readonly crop?: CropConvention;
   /** Average with the heatmaps of the mirrored crop (default false). */
   readonly flip?: boolean;
   /** Shift the flipped-back heatmaps one pixel right, as pytorch-pose does (default false). */

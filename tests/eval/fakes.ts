@@ -5,7 +5,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import type { PredictFn, RgbImageLike } from "../../lib/eval/mod.ts";
+import type { PredictFn } from "../../lib/eval/mod.ts";
+import type { RgbImage } from "../../lib/data/types.ts";
 
 /** A `width` x `height` RGB image, black but for a red Gaussian blob (σ px) at (bx, by). */
 export function blobImage(
@@ -14,7 +15,7 @@ export function blobImage(
   bx: number,
   by: number,
   sigma = 3,
-): RgbImageLike {
+): RgbImage {
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
