@@ -1,0 +1,90 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { join } from "@std/path";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+const tiny = {
+  name: "cli-tiny",
+  data: { inputSize: 32, pyramidFactors: [1], workers: 0, synth: { trainSize: 400, valSize: 8 } },
+  model: { kind: "hourglass", inputSize: 32, stacks: 1, features: 8, depth: 2 },
+  optimizer: { name: "adam", lr: 2e-3 },
+  schedule: {
+    batchSize: 4,
+    stepsPerEpoch: 100,
+    lr: { kind: "constant" },
+    stages: [{ name: "main", epochs: 1 }],
+  },
+  eval: { batchSize: 4 },
+  output: { logEvery: 1 },
+};
+
+function trainCommand(args: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      join(root, "deno.json"),
+      join(root, "lib/cli/train.ts"),
+      ...args,
+    ],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function hasSteps(path: string): Promise<boolean> {
+  try {
+    return (await Deno.readTextFile(path)).includes('"kind":"step"');
+  } catch {
+    return false;
+  }
+}
+
+// The CLI picks its backend itself, so the suite's second pass (KIT_TEST_BACKEND) need not repeat it.
+const secondPass = Deno.env.get("KIT_TEST_BACKEND") !== undefined;
+
+Deno.test({
+  name: "Ctrl-C writes a checkpoint and exits 130, and --resume finishes the run",
+  ignore: secondPass,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const config = join(dir, "tiny.json");
+  await Deno.writeTextFile(config, JSON.stringify(tiny));
+  const run = join(dir, "run");
+  const child = trainCommand(["--config", config, "--out", run, "--backend", "wasm"]);
+  for (let i = 0; i < 600 && !(await hasSteps(join(run, "log.jsonl"))); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGINT");
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 130, stdout + new TextDecoder().decode(out.stderr));
+  assertStringIncludes(stdout, `continue with: deno task train --resume ${run}`);
+  const pointer = JSON.parse(await Deno.readTextFile(join(run, "last.json")));
+  assert(pointer.step >= 1 && pointer.step < 100, `checkpoint at step ${pointer.step}`);
+
+  const resumed = await trainCommand(["--resume", run, "--backend", "wasm"]).output();
+  const text = new TextDecoder().decode(resumed.stdout);
+  assertEquals(resumed.code, 0, text + new TextDecoder().decode(resumed.stderr));
+  assertStringIncludes(text, `resume: ${join(run, "checkpoints")}`);
+  assertStringIncludes(text, "PCKh@0.5");
+  assertStringIncludes(text, "mean-pose baseline");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "an unknown flag or config key is one clear line, not a stack trace",
+  ignore: secondPass,
+}, async () => {
+  const bad = await trainCommand(["--epochs", "3"]).output();
+  assertEquals(bad.code, 2);
+  assertStringIncludes(new TextDecoder().decode(bad.stderr), 'error: unknown flag "--epochs"');
+  const key = await trainCommand(["--set", "optimizer.lrr=1"]).output();
+  const err = new TextDecoder().decode(key.stderr);
+  assertEquals(key.code, 2);
+  assertStringIncludes(err, 'unknown config key "optimizer.lrr"');
+  assert(!err.includes("    at "), err);
+});
