@@ -12,5 +12,5 @@ for v in "${variants[@]}"; do
   deno task train --config "configs/ablation/$v.json" --out "runs/ablation/$v" | tee "runs/ablation-$v.txt"
   mkdir -p "data/ablation/$v"
   cp "runs/ablation/$v/config.json" "runs/ablation/$v/log.jsonl" "data/ablation/$v/"
-  grep -A2 "^validation" "runs/ablation-$v.txt" > "data/ablation/$v/final.txt" || true
+  grep -A3 "^validation" "runs/ablation-$v.txt" > "data/ablation/$v/final.txt" || true
 done
