@@ -11,9 +11,7 @@ import { KitError } from "../../io/errors.ts";
 import type { Keypoint } from "../../skeleton/remap.ts";
 import { decodeImage } from "../image.ts";
 import {
-  type Box,
   type CropConvention,
-  type NormalizeKind,
   type PoseDataset,
   type PoseSample,
   type RgbImage,
@@ -21,17 +19,10 @@ import {
 } from "../types.ts";
 
 /** One person's annotation, everything of a PoseSample but the pixels. */
-export interface Annotation {
-  readonly id: string;
+export type Annotation = Omit<PoseSample, "image" | "imagePath"> & {
   /** Image file name relative to the image directory. */
   readonly image: string;
-  readonly keypoints: readonly Keypoint[];
-  readonly center: readonly [number, number];
-  readonly scale: number;
-  readonly headBox: Box | null;
-  readonly normalize?: number;
-  readonly normalizeKind?: NormalizeKind;
-}
+};
 
 /**
  * Throws a KitError when `dir` is not a directory, saying what belongs there.
