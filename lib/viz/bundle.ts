@@ -46,7 +46,8 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
  */
 export async function vegaLiteBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
   const withSchema = { $schema: VL5_SCHEMA, ...spec } as VegaLiteSpec;
-  const title = typeof spec.title === "string" ? spec.title : "chart";
+  const t = spec.title as string | { text?: unknown } | undefined;
+  const title = typeof t === "string" ? t : typeof t?.text === "string" ? t.text : "chart";
   return {
     "application/vnd.vegalite.v5+json": withSchema,
     "image/svg+xml": await renderSvg(withSchema),
