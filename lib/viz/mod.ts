@@ -14,3 +14,4 @@ export * from "./base64.ts";
 export * from "./images.ts";
 export * from "./poses.ts";
 export * from "./curves.ts";
+export * from "./tensors.ts";
