@@ -6,6 +6,7 @@
  * @module
  */
 
+import { encodeJpeg, Image } from "image-js";
 import { encodeBase64 } from "./base64.ts";
 import type { VegaLiteSpec } from "./bundle.ts";
 import { encodePng, type Rgb } from "./draw.ts";
@@ -20,6 +21,27 @@ import { encodePng, type Rgb } from "./draw.ts";
  */
 export function pngDataUrl(image: Rgb): string {
   return `data:image/png;base64,${encodeBase64(encodePng(image))}`;
+}
+
+/** How images are embedded in figures: PNG (exact, for heatmaps) or JPEG (small, for photos). */
+export type EmbedFormat = "png" | "jpeg";
+
+/**
+ * An RGB image as a data URL: PNG, or JPEG at quality 90 (a tenth of the size for noisy
+ * scenes, which keeps notebooks with many crops small).
+ *
+ * @example
+ * ```ts
+ * imageDataUrl(crop, "jpeg"); // "data:image/jpeg;base64,/9j/..."
+ * ```
+ */
+export function imageDataUrl(image: Rgb, format: EmbedFormat = "png"): string {
+  if (format === "png") return pngDataUrl(image);
+  const img = new Image(image.width, image.height, {
+    colorModel: "RGB",
+    data: Uint8Array.from(image.data),
+  });
+  return `data:image/jpeg;base64,${encodeBase64(encodeJpeg(img, { quality: 90 }))}`;
 }
 
 /** One image of a grid, placed by its row and column labels. */
@@ -44,6 +66,8 @@ export interface ImageGridOptions {
    * range, for grids of heatmaps.
    */
   readonly colorLegend?: { readonly title: string; readonly domain: readonly [number, number] };
+  /** How images are embedded (default PNG: exact pixels). */
+  readonly format?: EmbedFormat;
 }
 
 /**
@@ -67,7 +91,7 @@ export function imageGridSpec(cells: readonly ImageCell[], o: ImageGridOptions):
     layer: "image",
     column: c.column,
     row: c.row ?? "",
-    url: pngDataUrl(c.image),
+    url: imageDataUrl(c.image, o.format),
   }));
   const layers: Record<string, unknown>[] = [{
     transform: [{ filter: "datum.layer === 'image'" }],

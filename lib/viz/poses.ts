@@ -10,7 +10,7 @@ import { EDGES, JOINT_LABELS, JOINT_SIDES, type Keypoint } from "../skeleton/mod
 import type { VegaLiteSpec } from "./bundle.ts";
 import type { Rgb } from "./draw.ts";
 import { SIDE_COLORS } from "./draw.ts";
-import { pngDataUrl } from "./images.ts";
+import { type EmbedFormat, imageDataUrl } from "./images.ts";
 
 /** A labelled rectangle in image px (top-left corner and size). */
 export interface LabelledBox {
@@ -42,6 +42,8 @@ export interface PoseGalleryOptions {
   readonly poseTitle?: string;
   /** Legend title of the box labels (default "box"). */
   readonly boxTitle?: string;
+  /** How images are embedded (default JPEG: photos stay small; PNG for exact pixels). */
+  readonly format?: EmbedFormat;
 }
 
 const rgb = (c: readonly number[]) => `rgb(${c.join(",")})`;
@@ -80,7 +82,7 @@ export function poseGallerySpec(
   const rows: Record<string, unknown>[] = [];
   panels.forEach((p, i) => {
     const panel = names[i];
-    rows.push({ layer: "image", panel, url: pngDataUrl(p.image) });
+    rows.push({ layer: "image", panel, url: imageDataUrl(p.image, o.format ?? "jpeg") });
     for (const pose of p.poses) {
       const k = pose.keypoints;
       for (const e of EDGES) {
@@ -217,6 +219,6 @@ export function poseGallerySpec(
     columns: o.columns ?? 4,
     spec: { width, height, layer: layers },
     resolve: { scale: { x: "shared", y: "shared" } },
-    config: { view: { stroke: null } },
+    config: { view: { stroke: null }, legend: { labelLimit: 320 } },
   } as unknown as VegaLiteSpec;
 }

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/a
 import { decodePng } from "image-js";
 import { J, type Keypoint, NUM_JOINTS } from "../../lib/skeleton/mod.ts";
 import {
+  imageDataUrl,
   imageGridSpec,
   matrixSpec,
   pckCurvesSpec,
@@ -130,4 +131,21 @@ Deno.test("a bundle's text part is the title even when the title has a subtitle"
     columnTitle: "c",
   });
   assertEquals((await vegaLiteBundle(spec))["text/plain"], "Grid");
+});
+
+Deno.test("images embed as PNG by default and as JPEG on request", () => {
+  const img = solid(8, 8, 100);
+  assertEquals(imageDataUrl(img), pngDataUrl(img));
+  const jpeg = imageDataUrl(img, "jpeg");
+  assert(jpeg.startsWith("data:image/jpeg;base64,/9j/"), jpeg.slice(0, 40));
+});
+
+Deno.test("pose galleries embed JPEG unless asked for PNG", () => {
+  const panel = { title: "a", image: solid(4, 4, 0), poses: [] };
+  const url = (format?: "png" | "jpeg") =>
+    String(
+      (poseGallerySpec([panel], { title: "x", format }) as unknown as Rows).data.values[0]!.url,
+    );
+  assert(url().startsWith("data:image/jpeg"));
+  assert(url("png").startsWith("data:image/png"));
 });
