@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assertEquals, assertThrows } from "@std/assert";
 import { useTestBackend } from "../../lib/testing/mod.ts";
-import { heatmapOf, readHeatmaps, tensorImages, viridis } from "../../lib/viz/mod.ts";
+import { heatmapCells, heatmapOf, readHeatmaps, tensorImages, viridis } from "../../lib/viz/mod.ts";
 
 await useTestBackend();
 
@@ -26,4 +26,36 @@ Deno.test("heatmaps are cut per sample and joint, or maxed over joints", async (
   const max = heatmapOf(maps, 1, "max", { vmax: 1 });
   assertEquals([px(max, 0), px(max, 1)], [viridis(0.5), viridis(1)]);
   assertThrows(() => heatmapOf(maps, 2, 0), RangeError);
+  assertThrows(() => heatmapOf(maps, 0, 2), RangeError);
+});
+
+Deno.test("a stretched heatmap maps its own minimum and maximum to the ends of the colour map", async () => {
+  const t = tf.tensor4d([-3, -1, -2], [1, 1, 3, 1]);
+  const maps = await readHeatmaps(t);
+  t.dispose();
+  const img = heatmapOf(maps, 0, 0, { stretch: true });
+  const px = (x: number) => Array.from(img.data.subarray(3 * x, 3 * x + 3));
+  assertEquals([px(0), px(1), px(2)], [viridis(0), viridis(1), viridis(0.5)]);
+  // Without stretching an all-negative map is all at the colour map's low end.
+  const flat = heatmapOf(maps, 0, 0);
+  assertEquals(Array.from(flat.data.subarray(3, 6)), viridis(0));
+});
+
+Deno.test("heatmap rows become grid cells labelled by row and column", async () => {
+  const a = tf.tensor4d([0, 1], [1, 1, 2, 1]);
+  const b = tf.tensor4d([1], [1, 1, 1, 1]);
+  const cells = await heatmapCells(
+    [
+      { label: "target", maps: [a, b], columns: ["GT", "GT/2"], vmax: 1 },
+      { label: "stack 1", maps: [a] },
+    ],
+    0,
+    0,
+  );
+  tf.dispose([a, b]);
+  assertEquals(cells.map((c) => [c.row, c.column, c.image.width]), [
+    ["target", "GT", 2],
+    ["target", "GT/2", 1],
+    ["stack 1", "map 1", 2],
+  ]);
 });
