@@ -72,7 +72,7 @@ export interface ImageGridOptions {
 
 /**
  * A grid of images as a faceted vega-lite figure: columns and rows keep the order in which their
- * labels first appear. Every image is embedded as a PNG data URL and shown at `cellSize` px,
+ * labels first appear; cells without an image stay white. Every image is embedded as a PNG data URL and shown at `cellSize` px,
  * pixelated, keeping its aspect ratio.
  *
  * @example
@@ -93,6 +93,16 @@ export function imageGridSpec(cells: readonly ImageCell[], o: ImageGridOptions):
     row: c.row ?? "",
     url: imageDataUrl(c.image, o.format),
   }));
+  // Vega-lite misplaces the cells of a faceted grid with gaps: fill every gap with white.
+  const filled = new Set(cells.map((c) => `${c.row ?? ""}\u0000${c.column}`));
+  const blank = pngDataUrl({ width: 1, height: 1, data: new Uint8Array([255, 255, 255]) });
+  for (const row of rows) {
+    for (const column of columns) {
+      if (!filled.has(`${row}\u0000${column}`)) {
+        values.push({ layer: "image", column, row, url: blank });
+      }
+    }
+  }
   const layers: Record<string, unknown>[] = [{
     transform: [{ filter: "datum.layer === 'image'" }],
     // aria off: otherwise every image's data URL is repeated in the SVG's aria-label.
@@ -134,7 +144,16 @@ export function imageGridSpec(cells: readonly ImageCell[], o: ImageGridOptions):
     facet: {
       column: { field: "column", type: "nominal", title: o.columnTitle, sort: columns },
       ...(hasRows
-        ? { row: { field: "row", type: "nominal", title: o.rowTitle ?? "", sort: rows } }
+        ? {
+          row: {
+            field: "row",
+            type: "nominal",
+            title: o.rowTitle ?? "",
+            sort: rows,
+            // Row labels read horizontally, like a table's first column.
+            header: { labelAngle: 0, labelAlign: "left", labelLimit: 160 },
+          },
+        }
         : {}),
     },
     spec: { width: size, height: size, layer: layers },

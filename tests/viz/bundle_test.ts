@@ -61,3 +61,16 @@ Deno.test("show pauses longer after larger bundles", () => {
   assertEquals(displayPauseMs({ "text/plain": "x" }), 40);
   assertEquals(displayPauseMs({ "image/svg+xml": "x".repeat(1_000_000) }), 100);
 });
+
+Deno.test("series and groups keep their given order, and many series get distinct colours", () => {
+  type Enc = { encoding: { color: { scale: { domain: string[]; scheme?: string } } } };
+  const bars = barChartSpec([
+    { category: "a", value: 1, group: "own" },
+    { category: "a", value: 2, group: "group" },
+  ], { title: "t", xTitle: "x", yTitle: "y" }) as unknown as Enc;
+  assertEquals(bars.encoding.color.scale.domain, ["own", "group"]);
+  const many = Array.from({ length: 16 }, (_, i) => ({ x: 0, y: i, series: `s${15 - i}` }));
+  const lines = lineChartSpec(many, { title: "t", xTitle: "x", yTitle: "y" }) as unknown as Enc;
+  assertEquals(lines.encoding.color.scale.domain[0], "s15");
+  assertEquals(lines.encoding.color.scale.scheme, "tableau20");
+});

@@ -46,9 +46,10 @@ Deno.test("an image grid embeds each image once, with headers in first-seen orde
   assertEquals(facet.column.sort, ["GT", "GT/2"]);
   assertEquals(facet.row.sort, ["r_wrist", "l_knee"]);
   const svg = await renderSvg(spec);
-  // One <image> per cell, and the data URL is not repeated in aria labels.
-  assertEquals(count(svg, "<image"), 3);
-  assertEquals(count(svg, "data:image/png"), 3);
+  // One <image> per cell (the gap at l_knee, GT/2 is filled white), and the data URL is not
+  // repeated in aria labels.
+  assertEquals(count(svg, "<image"), 4);
+  assertEquals(count(svg, "data:image/png"), 4);
   for (const text of ["Targets", "scale", "joint", "GT/2", "l_knee", "target value"]) {
     assertStringIncludes(svg, text);
   }
