@@ -1,11 +1,12 @@
 /**
  * Ranking evaluated people from best to worst prediction, to look at both ends (the figures of
- * the best and worst predictions).
+ * the best and worst predictions), and one person's keypoints for drawing.
  *
  * @module
  */
 
 import { normalizedErrors } from "../metrics/errors.ts";
+import type { Keypoint } from "../skeleton/remap.ts";
 import type { SplitEvaluation } from "./dataset.ts";
 
 /** How well one person was predicted. */
@@ -62,4 +63,35 @@ export function rankPeople(
   return out.sort((a, b) =>
     b.correct / b.annotated - a.correct / a.annotated || a.meanError - b.meanError
   );
+}
+
+/**
+ * One evaluated person's predicted and ground-truth keypoints in image pixels, for drawing:
+ * predictions of annotated joints as visible (v = 2), joints without ground truth left out
+ * (v = 0), ground truth with its own visibility.
+ *
+ * @example
+ * ```ts
+ * const { prediction, groundTruth } = personKeypoints(ev, ranked[0].position);
+ * ```
+ */
+export function personKeypoints(
+  ev: Pick<SplitEvaluation, "gt" | "preds">,
+  position: number,
+): { prediction: Keypoint[]; groundTruth: Keypoint[] } {
+  const nj = ev.gt.numJoints;
+  if (!(position >= 0 && position < ev.gt.count)) {
+    throw new RangeError(`personKeypoints: person ${position} of ${ev.gt.count}`);
+  }
+  const prediction: Keypoint[] = [], groundTruth: Keypoint[] = [];
+  for (let j = 0; j < nj; j++) {
+    const k = position * nj + j;
+    const v = ev.gt.visibility[k]!;
+    const annotated = v > 0;
+    prediction.push(annotated ? [ev.preds[2 * k]!, ev.preds[2 * k + 1]!, 2] : [0, 0, 0]);
+    groundTruth.push(
+      annotated ? [ev.gt.coords[2 * k]!, ev.gt.coords[2 * k + 1]!, v === 1 ? 1 : 2] : [0, 0, 0],
+    );
+  }
+  return { prediction, groundTruth };
 }

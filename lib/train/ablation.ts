@@ -8,19 +8,19 @@
  * @module
  */
 
-import { join } from "@std/path";
+import { basename, join } from "@std/path";
 import { KitError } from "../io/errors.ts";
 import { type Part, PARTS } from "../skeleton/mod.ts";
 import { type ExperimentConfig, resolveExperiment } from "./config.ts";
 import { readRunLog, type ValRecord } from "./log.ts";
 
-/** The steps of the ablation, in the paper's order, with its MPII PCKh@0.5 Mean. */
+/** The steps of the ablation, in the paper's order, with its MPII PCKh@0.5 Mean and a short name for charts. */
 export const ABLATION_STEPS = [
-  { id: "hourglass", label: "Hourglass (Newell et al.)", paperMean: 87.1 },
-  { id: "mss", label: "+ multi-scale supervision (MSS-net)", paperMean: 87.6 },
-  { id: "msr", label: "+ multi-scale regression (MSR-net)", paperMean: 88.1 },
-  { id: "structure", label: "+ structure-aware loss (Eq. 2)", paperMean: 88.3 },
-  { id: "masking", label: "+ keypoint masking", paperMean: 88.4 },
+  { id: "hourglass", label: "Hourglass (Newell et al.)", short: "hourglass", paperMean: 87.1 },
+  { id: "mss", label: "+ multi-scale supervision (MSS-net)", short: "+ MSS", paperMean: 87.6 },
+  { id: "msr", label: "+ multi-scale regression (MSR-net)", short: "+ MSR", paperMean: 88.1 },
+  { id: "structure", label: "+ structure-aware loss (Eq. 2)", short: "+ Eq. 2", paperMean: 88.3 },
+  { id: "masking", label: "+ keypoint masking", short: "+ masking", paperMean: 88.4 },
 ] as const;
 
 /** One step of the ablation. */
@@ -246,11 +246,7 @@ export async function readRunSummary(dir: string): Promise<RunSummary> {
     steps,
     validations,
     final: evaluation?.scores ?? (last ? scoresOf(last.pckh) : null),
-    source: evaluation
-      ? evaluation.file
-      : last
-      ? `log.jsonl (validation at step ${last.step})`
-      : "none",
+    source: evaluation ? evaluation.file : last ? `last validation (step ${last.step})` : "none",
   };
 }
 
@@ -360,7 +356,7 @@ export function ablationTable(
         run ? "no validation yet" : "results not yet recorded",
         ...PARTS.map(() => ""),
         "",
-        run ? run.dir : "",
+        run ? basename(run.dir) : "",
       ];
     }
     const ours = `${fmt(f.mean, 2)}${
@@ -373,15 +369,15 @@ export function ablationTable(
       ours,
       ...PARTS.map((p) => fmt(f.parts[p])),
       fmt(f.auc),
-      `${run.dir} (${run.steps} steps; ${run.source})`,
+      `${basename(run.dir)}: ${run.steps} steps, ${run.source}`,
     ];
   });
   return { header, rows };
 }
 
 /**
- * Gains over the first step (the hourglass) for a grouped bar chart: Ke et al.'s on MPII and
- * the kit's on its dataset, for every step both have.
+ * Gains over the first step (the hourglass) for a grouped bar chart, by the steps' short names:
+ * Ke et al.'s on MPII and the kit's on its dataset, for every step both have.
  *
  * @example
  * ```ts
@@ -397,13 +393,13 @@ export function ablationGains(
   const out: { category: string; group: string; value: number }[] = [];
   for (const { step, run } of summary.rows) {
     out.push({
-      category: step.label,
+      category: step.short,
       group: "Ke et al. (MPII)",
       value: step.paperMean - ABLATION_STEPS[0].paperMean,
     });
     const mean = run?.final?.mean ?? null;
     if (base !== null && mean !== null) {
-      out.push({ category: step.label, group: `posekit (${dataset})`, value: mean - base });
+      out.push({ category: step.short, group: `posekit (${dataset})`, value: mean - base });
     }
   }
   return out;

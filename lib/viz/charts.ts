@@ -57,8 +57,9 @@ export function lineChartSpec(points: readonly LinePoint[], o: ChartOptions): Ve
         field: "y",
         type: "quantitative",
         title: o.yTitle,
+        // A log scale never includes zero, and vega-lite warns when told not to.
         scale: {
-          ...(o.yDomain ? { domain: [...o.yDomain] } : { zero: false }),
+          ...(o.yDomain ? { domain: [...o.yDomain] } : o.logY ? {} : { zero: false }),
           ...(o.logY ? { type: "log" } : {}),
         },
       },
@@ -110,7 +111,17 @@ export function barChartSpec(bars: readonly Bar[], o: ChartOptions): VegaLiteSpe
     data: { values: bars.map((b) => ({ ...b })) },
     mark: "bar",
     encoding: {
-      x: { field: "category", type: "nominal", title: o.xTitle, sort: categories },
+      x: {
+        field: "category",
+        type: "nominal",
+        title: o.xTitle,
+        sort: categories,
+        // Short categories read horizontally; long ones are slanted rather than cut short.
+        axis: {
+          labelAngle: Math.max(...categories.map((c) => c.length)) <= 12 ? 0 : -35,
+          labelLimit: 240,
+        },
+      },
       y: {
         field: "value",
         type: "quantitative",

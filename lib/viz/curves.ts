@@ -29,16 +29,16 @@ export interface PckCurvesOptions {
   readonly columns?: number;
 }
 
-/** The panel of every joint: its table part, or "Neck & torso" for joints outside the table. */
+/** The panel of every joint: its table part, or its own name for joints outside the table. */
 function panelOf(j: number): string {
   for (const part of PARTS) if (PART_JOINTS[part].includes(j)) return part;
-  return "Neck & torso";
+  return JOINT_LABELS[j] ?? `joint ${j}`;
 }
 
 /**
  * Per-joint curves of the rate against the threshold, one panel per table part (left and right
- * joints as two lines coloured by side), a panel for the joints outside the table columns and
- * one for the Mean. Joints never annotated (null) are left out.
+ * joints as two lines coloured by side), one per joint outside the table's columns (upper neck,
+ * pelvis, thorax) and one for the Mean. Joints never annotated (null) are left out.
  *
  * @example
  * ```ts
@@ -48,7 +48,10 @@ function panelOf(j: number): string {
 export function pckCurvesSpec(curve: CurveData, o: PckCurvesOptions): VegaLiteSpec {
   const metric = o.metric ?? "PCKh";
   const rows: Record<string, unknown>[] = [];
-  const panels = [...PARTS, "Neck & torso", "Mean"] as string[];
+  const numJoints = curve.perJoint[0]?.length ?? 0;
+  const others = Array.from({ length: numJoints }, (_, j) => panelOf(j))
+    .filter((p) => !(PARTS as readonly string[]).includes(p));
+  const panels = [...PARTS, ...others, "Mean"] as string[];
   curve.alphas.forEach((alpha, a) => {
     (curve.perJoint[a] ?? []).forEach((rate, j) => {
       if (rate === null || !Number.isFinite(rate)) return;

@@ -1,5 +1,5 @@
-import { assertEquals } from "@std/assert";
-import { rankPeople } from "../../lib/eval/ranking.ts";
+import { assertEquals, assertThrows } from "@std/assert";
+import { personKeypoints, rankPeople } from "../../lib/eval/ranking.ts";
 
 Deno.test("people are ranked by joints within the threshold, then by mean distance", () => {
   // Three people, two joints each, head size 10: errors in head sizes noted per person.
@@ -39,4 +39,20 @@ Deno.test("a NaN prediction ranks its person last among equals", () => {
   });
   assertEquals(ranked.map((r) => r.id), ["far", "nan"]);
   assertEquals(ranked[1]!.meanError, Infinity);
+});
+
+Deno.test("a person's keypoints for drawing leave out joints without ground truth", () => {
+  const ev = {
+    gt: {
+      count: 2,
+      numJoints: 3,
+      coords: [1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0],
+      visibility: [2, 1, 0, 0, 0, 0],
+    },
+    preds: Float64Array.from([10, 20, 30, 40, 50, 60, 0, 0, 0, 0, 0, 0]),
+  };
+  const { prediction, groundTruth } = personKeypoints(ev, 0);
+  assertEquals(prediction, [[10, 20, 2], [30, 40, 2], [0, 0, 0]]);
+  assertEquals(groundTruth, [[1, 2, 2], [3, 4, 1], [0, 0, 0]]);
+  assertThrows(() => personKeypoints(ev, 2), RangeError);
 });

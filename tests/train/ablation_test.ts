@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { assertEquals, assertRejects } from "@std/assert";
 import { join } from "@std/path";
 import { KitError } from "../../lib/io/errors.ts";
 import {
@@ -100,7 +100,7 @@ Deno.test("a run summary takes the last validation, or the evaluation JSON when 
   assertEquals(a.final?.mean, 20);
   assertEquals(a.final?.parts.Head, 21);
   assertEquals(a.final?.auc, 10);
-  assertStringIncludes(a.source, "step 20");
+  assertEquals(a.source, "last validation (step 20)");
   // `deno task eval --json > eval.json` keeps the table lines before the JSON line.
   const stdout = "eval: ...\n   Head ...\n" + JSON.stringify({ Head: 50, Mean: 42.5, auc: 30 });
   await writeRun(join(root, "b"), ablationExperiment(base, "mss"), [10], { "eval.json": stdout });
@@ -134,8 +134,15 @@ Deno.test("an ablation folder is sorted into the steps; missing steps say they a
   assertEquals(rows[0]!.slice(1, 3), ["87.1", "30.00"]);
   assertEquals(rows[1]!.slice(1, 3), ["87.6 (+0.5)", "results not yet recorded"]);
   assertEquals(rows[3]!.slice(1, 3), ["88.3 (+0.2)", "33.50 (+3.50)"]);
+  assertEquals(rows[3]!.at(-1), "b-structure: 10 steps, last validation (step 10)");
   const gains = ablationGains(summary);
-  assertEquals(gains.filter((g) => g.group.startsWith("posekit")).map((g) => g.value), [0, 3.5]);
+  assertEquals(
+    gains.filter((g) => g.group.startsWith("posekit")).map((g) => [g.category, g.value]),
+    [
+      ["hourglass", 0],
+      ["+ Eq. 2", 3.5],
+    ],
+  );
   assertEquals(gains.filter((g) => g.group.startsWith("Ke")).length, 5);
   await Deno.remove(root, { recursive: true });
 });

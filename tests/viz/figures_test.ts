@@ -105,6 +105,7 @@ Deno.test("PCK curves have a panel per part, leave out unannotated joints and dr
   assertEquals(rows.filter((r) => r.joint === "Mean").length, 3);
   assertEquals(rows.filter((r) => r.panel === "Wrist").length, 6); // two wrists x 3 thresholds
   assertEquals(rows.some((r) => String(r.joint).includes("pelvis")), false);
+  assertEquals(rows.filter((r) => r.panel === "thorax").length, 3); // its own panel
   const svg = await renderSvg(spec);
   for (const text of ["PCKh by joint", "Wrist", "Mean", "threshold (head sizes)", "PCKh (%)"]) {
     assertStringIncludes(svg, text);
