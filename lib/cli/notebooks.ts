@@ -93,6 +93,7 @@ async function main(args: string[]): Promise<void> {
     );
   }
   const outDir = await Deno.makeTempDir({ prefix: "kit-notebooks-" });
+  const allStart = performance.now();
   const timeout = String(flags.timeout ?? "900");
   let failed = 0;
   for (const path of names) {
@@ -131,7 +132,9 @@ async function main(args: string[]): Promise<void> {
     console.log(`notebooks: ok ${path} (${took})`);
     if (flags.write) await Deno.copyFile(outPath, path);
   }
-  if (failed > 0) throw new KitError(`${failed} of ${names.length} notebook(s) failed`);
+  const total = formatDuration((performance.now() - allStart) / 1000);
+  if (failed > 0) throw new KitError(`${failed} of ${names.length} notebook(s) failed (${total})`);
+  console.log(`notebooks: all ${names.length} ok in ${total}`);
 }
 
 if (import.meta.main) await runMain(() => main(Deno.args));
