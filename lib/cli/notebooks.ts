@@ -1,13 +1,13 @@
 /**
- * `deno task notebooks [--write] [name...]`: executes every notebook under notebooks/ headless
- * with the Deno kernel (jupyter nbconvert --execute), and fails when a cell errors or a cell
- * tagged `figure` shows no image. `--write` stores the executed notebooks back in place so the
- * committed copies carry the outputs of this run.
+ * `deno task notebooks [--write] [name...]`: type-checks the notebooks' code cells, executes
+ * every notebook under notebooks/ headless with the Deno kernel (jupyter nbconvert --execute),
+ * and fails when a cell errors or a cell tagged `figure` shows no image. `--write` stores the
+ * executed notebooks back in place so the committed copies carry the outputs of this run.
  *
  * @module
  */
 
-import { basename, join } from "@std/path";
+import { basename, fromFileUrl, join } from "@std/path";
 import { parseFlags, runMain } from "./args.ts";
 import { KitError } from "../io/errors.ts";
 import { formatDuration } from "../progress/progress.ts";
@@ -61,6 +61,54 @@ export function checkExecuted(nb: Notebook): string[] {
   return problems;
 }
 
+/**
+ * The code cells of a notebook as one TypeScript module for `deno check`: the Deno kernel runs
+ * cells without type checking, so a type error would otherwise surface only at run time.
+ * Paths starting with `../` (the notebook's view of the repository root) are rewritten to
+ * `rootUrl`, so the module type-checks from anywhere.
+ *
+ * @example
+ * ```ts
+ * notebookModule(nb, "file:///home/me/posekit/"); // '// cell 2\nimport { show } from "file:///home/me/posekit/lib/viz/mod.ts";...'
+ * ```
+ */
+export function notebookModule(nb: Notebook, rootUrl: string): string {
+  const root = rootUrl.endsWith("/") ? rootUrl : `${rootUrl}/`;
+  // Each cell is headed by its number (as the run's messages count cells) to find errors.
+  return nb.cells
+    .flatMap((c, i) => {
+      if (c.cell_type !== "code") return [];
+      const src = Array.isArray(c.source) ? c.source.join("") : c.source;
+      return [`// cell ${i + 1}\n${src}`];
+    })
+    .join("\n\n")
+    .replace(/(["'`])\.\.\//g, `$1${root}`) + "\n";
+}
+
+/** Type-checks the notebooks' code cells in one `deno check` run; returns its error text. */
+async function typeCheck(paths: readonly string[], tmp: string): Promise<string | null> {
+  const rootUrl = new URL("../../", import.meta.url).href;
+  const files: string[] = [];
+  for (const path of paths) {
+    const file = join(tmp, `${basename(path, ".ipynb")}.ts`);
+    await Deno.writeTextFile(
+      file,
+      notebookModule(JSON.parse(await Deno.readTextFile(path)), rootUrl),
+    );
+    files.push(file);
+  }
+  const config = fromFileUrl(new URL("../../deno.json", import.meta.url));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["check", "--quiet", "--config", config, ...files],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.success) return null;
+  const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+  return text.split("\n").slice(0, 40).join("\n");
+}
+
 async function hasJupyter(): Promise<boolean> {
   try {
     const out = await new Deno.Command("jupyter", {
@@ -94,6 +142,11 @@ async function main(args: string[]): Promise<void> {
   }
   const outDir = await Deno.makeTempDir({ prefix: "kit-notebooks-" });
   const allStart = performance.now();
+  const typeErrors = await typeCheck(names, outDir);
+  if (typeErrors) {
+    throw new KitError(`the notebooks' code does not type-check:\n${typeErrors}`);
+  }
+  console.log(`notebooks: code cells type-check (${names.length} notebook(s))`);
   const timeout = String(flags.timeout ?? "900");
   let failed = 0;
   for (const path of names) {
