@@ -184,11 +184,14 @@ export function describeExperiment(cfg: ExperimentConfig): string {
   return `${m.kind} ${m.stacks}x${m.features} @${m.inputSize} px, ${loss}${masking}, ${steps}`;
 }
 
-/** Reads the evaluation JSON of a run (`eval*.json`), whole-file JSON or stdout's last JSON line. */
+/**
+ * Reads the evaluation JSON of a run (a `.json` file with "eval" in its name, e.g. `eval.json`
+ * or `final_eval.json`), whole-file JSON or the last JSON line of captured stdout.
+ */
 async function readEvalJson(dir: string): Promise<{ file: string; scores: RunScores } | null> {
   const names: string[] = [];
   for await (const e of Deno.readDir(dir)) {
-    if (e.isFile && /^eval.*\.json$/i.test(e.name)) names.push(e.name);
+    if (e.isFile && /eval[^/]*\.json$/i.test(e.name)) names.push(e.name);
   }
   const name = names.sort()[0];
   if (!name) return null;
@@ -210,7 +213,8 @@ async function readEvalJson(dir: string): Promise<{ file: string; scores: RunSco
 
 /**
  * Summarises one run directory from its `config.json`, its `log.jsonl` validation records and,
- * when present, an evaluation JSON (`eval*.json`, as printed by `deno task eval --json`).
+ * when present, an evaluation JSON (a `.json` file with "eval" in its name, as printed by
+ * `deno task eval --json`).
  * Missing or malformed files are KitErrors naming them.
  *
  * @example
@@ -310,6 +314,31 @@ export async function readAblation(root: string): Promise<AblationSummary> {
   return { root, exists: true, rows, others: runs.filter((r) => r.step === null), unreadable };
 }
 
+const DATASET_NAMES: Record<string, string> = {
+  synth: "SynthPose",
+  mpii_h5: "MPII",
+  mpii_json: "MPII",
+  lsp: "LSP",
+  flic: "FLIC",
+};
+
+/**
+ * The dataset the recorded runs of an ablation were trained on, for table and chart labels:
+ * "SynthPose", "MPII" ..., "mixed datasets" when they differ, "SynthPose" when there are none.
+ *
+ * @example
+ * ```ts
+ * ablationDataset(await readAblation("../data/ablation")); // "SynthPose"
+ * ```
+ */
+export function ablationDataset(summary: Pick<AblationSummary, "rows">): string {
+  const names = new Set(
+    summary.rows.flatMap((r) => r.run ? [DATASET_NAMES[r.run.config.data.dataset] ?? "?"] : []),
+  );
+  if (names.size === 0) return "SynthPose";
+  return names.size === 1 ? [...names][0]! : "mixed datasets";
+}
+
 function fmt(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined ? "-" : v.toFixed(digits);
 }
@@ -331,7 +360,7 @@ function signed(v: number | null, digits = 1): string {
  */
 export function ablationTable(
   summary: Pick<AblationSummary, "rows">,
-  dataset = "SynthPose",
+  dataset: string = ablationDataset(summary),
 ): { header: string[]; rows: string[][] } {
   const header = [
     "step",
@@ -386,7 +415,7 @@ export function ablationTable(
  */
 export function ablationGains(
   summary: Pick<AblationSummary, "rows">,
-  dataset = "SynthPose",
+  dataset: string = ablationDataset(summary),
 ): { category: string; group: string; value: number }[] {
   const first = summary.rows[0];
   const base = first?.run?.final?.mean ?? null;

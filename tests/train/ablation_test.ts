@@ -3,12 +3,14 @@ import { join } from "@std/path";
 import { KitError } from "../../lib/io/errors.ts";
 import {
   ABLATION_STEPS,
+  ablationDataset,
   ablationExperiment,
   ablationGains,
   ablationStepOf,
   ablationTable,
   readAblation,
   readRunSummary,
+  type RunSummary,
 } from "../../lib/train/ablation.ts";
 import { type ExperimentConfig, resolveExperiment } from "../../lib/train/config.ts";
 
@@ -103,11 +105,13 @@ Deno.test("a run summary takes the last validation, or the evaluation JSON when 
   assertEquals(a.source, "last validation (step 20)");
   // `deno task eval --json > eval.json` keeps the table lines before the JSON line.
   const stdout = "eval: ...\n   Head ...\n" + JSON.stringify({ Head: 50, Mean: 42.5, auc: 30 });
-  await writeRun(join(root, "b"), ablationExperiment(base, "mss"), [10], { "eval.json": stdout });
+  await writeRun(join(root, "b"), ablationExperiment(base, "mss"), [10], {
+    "final_eval.json": stdout,
+  });
   const b = await readRunSummary(join(root, "b"));
   assertEquals(b.final?.mean, 42.5);
   assertEquals(b.final?.parts.Wrist, null);
-  assertEquals(b.source, "eval.json");
+  assertEquals(b.source, "final_eval.json");
   await Deno.remove(root, { recursive: true });
 });
 
@@ -129,6 +133,7 @@ Deno.test("an ablation folder is sorted into the steps; missing steps say they a
   assertEquals(summary.rows.map((r) => r.run?.final?.mean ?? null), [30, null, null, 33.5, null]);
   assertEquals(summary.others.length, 1);
   assertEquals(summary.unreadable.map((u) => u.dir), [join(root, "broken")]);
+  assertEquals(ablationDataset(summary), "SynthPose");
   const { header, rows } = ablationTable(summary);
   assertEquals(header.slice(0, 3), ["step", "Ke et al. MPII Mean", "SynthPose Mean"]);
   assertEquals(rows[0]!.slice(1, 3), ["87.1", "30.00"]);
@@ -154,4 +159,15 @@ Deno.test("a missing ablation folder gives five unrecorded steps", async () => {
   const { rows } = ablationTable(summary);
   assertEquals(rows.every((r) => r[2] === "results not yet recorded"), true);
   assertEquals(ablationGains(summary).length, 5);
+});
+
+Deno.test("the table names the runs' dataset", () => {
+  const run = (dataset: string) => ({
+    step: ABLATION_STEPS[0],
+    run: { dir: "r", final: null, config: { data: { dataset } } } as unknown as RunSummary,
+    more: [],
+  });
+  assertEquals(ablationDataset({ rows: [run("mpii_h5")] }), "MPII");
+  assertEquals(ablationDataset({ rows: [run("mpii_h5"), run("synth")] }), "mixed datasets");
+  assertEquals(ablationTable({ rows: [run("lsp")] }).header[2], "LSP Mean");
 });
