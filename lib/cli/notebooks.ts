@@ -54,7 +54,7 @@ export function checkExecuted(nb: Notebook): string[] {
       const hasFigure = outputs.some((o) => FIGURE_TYPES.some((t) => o.data?.[t] !== undefined));
       if (!hasFigure) {
         const src = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
-        problems.push(`cell ${i + 1}: tagged "figure" but shows no image (${src.slice(0, 60)}...)`);
+        problems.push(`cell ${i + 1}: ${MISSING_FIGURE} (${src.slice(0, 60)}...)`);
       }
     }
   });
@@ -123,6 +123,44 @@ async function hasJupyter(): Promise<boolean> {
   }
 }
 
+const MISSING_FIGURE = 'tagged "figure" but shows no image';
+
+function isMissingFigure(problem: string): boolean {
+  return problem.includes(MISSING_FIGURE);
+}
+
+/** Runs one notebook with nbconvert into `outDir`; lists what went wrong (empty when fine). */
+async function execute(
+  path: string,
+  outDir: string,
+  timeout: string,
+): Promise<{ problems: string[] }> {
+  console.log(`notebooks: running ${path}`);
+  const run = await new Deno.Command("jupyter", {
+    args: [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      `--ExecutePreprocessor.timeout=${timeout}`,
+      "--ExecutePreprocessor.kernel_name=deno",
+      "--output-dir",
+      outDir,
+      path,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!run.success) {
+    const err = new TextDecoder().decode(run.stderr).split("\n").slice(-25).join("\n");
+    return { problems: [`nbconvert failed:\n${err}`] };
+  }
+  return {
+    problems: checkExecuted(JSON.parse(await Deno.readTextFile(join(outDir, basename(path))))),
+  };
+}
+
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, { boolean: ["write"], string: ["timeout"] }, USAGE);
   const dir = "notebooks";
@@ -151,39 +189,22 @@ async function main(args: string[]): Promise<void> {
   let failed = 0;
   for (const path of names) {
     const start = performance.now();
-    console.log(`notebooks: running ${path}`);
-    const run = await new Deno.Command("jupyter", {
-      args: [
-        "nbconvert",
-        "--to",
-        "notebook",
-        "--execute",
-        `--ExecutePreprocessor.timeout=${timeout}`,
-        "--ExecutePreprocessor.kernel_name=deno",
-        "--output-dir",
-        outDir,
-        path,
-      ],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const took = formatDuration((performance.now() - start) / 1000);
-    const outPath = join(outDir, basename(path));
-    if (!run.success) {
-      failed++;
-      const err = new TextDecoder().decode(run.stderr).split("\n").slice(-25).join("\n");
-      console.error(`notebooks: FAILED ${path} after ${took}\n${err}`);
-      continue;
+    let result = await execute(path, outDir, timeout);
+    // The Deno kernel can publish a display after the cell's end, and nbconvert then drops it
+    // (lib/viz's `show` pauses to prevent it). A figure missing for that reason comes back on
+    // a second run; a figure that is really missing or an error does not.
+    if (result.problems.length > 0 && result.problems.every(isMissingFigure)) {
+      console.log(`notebooks: ${path}: ${result.problems.join("; ")}; running it once more`);
+      result = await execute(path, outDir, timeout);
     }
-    const problems = checkExecuted(JSON.parse(await Deno.readTextFile(outPath)));
-    if (problems.length > 0) {
+    const took = formatDuration((performance.now() - start) / 1000);
+    if (result.problems.length > 0) {
       failed++;
-      console.error(`notebooks: FAILED ${path} after ${took}\n  ${problems.join("\n  ")}`);
+      console.error(`notebooks: FAILED ${path} after ${took}\n  ${result.problems.join("\n  ")}`);
       continue;
     }
     console.log(`notebooks: ok ${path} (${took})`);
-    if (flags.write) await Deno.copyFile(outPath, path);
+    if (flags.write) await Deno.copyFile(join(outDir, basename(path)), path);
   }
   const total = formatDuration((performance.now() - allStart) / 1000);
   if (failed > 0) throw new KitError(`${failed} of ${names.length} notebook(s) failed (${total})`);
