@@ -15,3 +15,4 @@ export * from "./stability.ts";
 export * from "./mpii_files.ts";
 export * from "./export.ts";
 export * from "./dataset.ts";
+export * from "./ranking.ts";

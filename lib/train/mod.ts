@@ -1,6 +1,7 @@
 /**
  * Training: the single training step, optimisers, learning-rate schedules and Ke's stages,
- * atomic checkpoints, the JSONL run log and the training loop.
+ * atomic checkpoints, the JSONL run log and the training loop; reusing finished runs, and Ke
+ * et al.'s ablation read from run directories.
  *
  * @module
  */
@@ -13,3 +14,5 @@ export * from "./log.ts";
 export * from "./config.ts";
 export * from "./loop.ts";
 export * from "./load.ts";
+export * from "./reuse.ts";
+export * from "./ablation.ts";

@@ -46,7 +46,8 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
  */
 export async function vegaLiteBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
   const withSchema = { $schema: VL5_SCHEMA, ...spec } as VegaLiteSpec;
-  const title = typeof spec.title === "string" ? spec.title : "chart";
+  const t = spec.title as string | { text?: unknown } | undefined;
+  const title = typeof t === "string" ? t : typeof t?.text === "string" ? t.text : "chart";
   return {
     "application/vnd.vegalite.v5+json": withSchema,
     "image/svg+xml": await renderSvg(withSchema),
@@ -98,6 +99,26 @@ export async function show(
     ...(options.displayId ? { display_id: options.displayId } : {}),
     ...(options.update ? { update: true } : {}),
   });
+  // The Deno kernel can publish a display after the cell's "idle" status when the cell ends
+  // right after it, and nbconvert then drops it (seen with large bundles). A pause scaled
+  // with the bundle's size lets the message go out first.
+  await new Promise((resolve) => setTimeout(resolve, displayPauseMs(bundle)));
+}
+
+/**
+ * How long `show` waits after publishing a bundle: 40 ms plus 60 ms per MB of payload.
+ *
+ * @example
+ * ```ts
+ * displayPauseMs({ "text/plain": "x" }); // 40
+ * ```
+ */
+export function displayPauseMs(bundle: MimeBundle): number {
+  let bytes = 0;
+  for (const v of Object.values(bundle)) {
+    bytes += typeof v === "string" ? v.length : JSON.stringify(v)?.length ?? 0;
+  }
+  return Math.round(40 + (60 * bytes) / 1e6);
 }
 
 /**
@@ -114,4 +135,16 @@ export function jupyterApi(): JupyterApi | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A bundle showing markdown (tables, notes) in the notebook, and the same text outside it.
+ *
+ * @example
+ * ```ts
+ * await show(markdownBundle(markdownTable(["Model", "Mean"], [["hourglass", "87.10"]])));
+ * ```
+ */
+export function markdownBundle(markdown: string): MimeBundle {
+  return { "text/markdown": markdown, "text/plain": markdown };
 }

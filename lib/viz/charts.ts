@@ -30,7 +30,7 @@ export interface ChartOptions {
 }
 
 /**
- * A line chart with one line per series (loss curves, PCKh curves).
+ * A line chart with one line per series (loss curves, PCKh curves), series in the given order.
  *
  * @example
  * ```ts
@@ -39,6 +39,7 @@ export interface ChartOptions {
  */
 export function lineChartSpec(points: readonly LinePoint[], o: ChartOptions): VegaLiteSpec {
   const hasSeries = points.some((p) => p.series !== undefined);
+  const series = [...new Set(points.map((p) => p.series).filter((v) => v !== undefined))];
   return {
     title: o.title,
     width: o.width ?? 420,
@@ -56,13 +57,23 @@ export function lineChartSpec(points: readonly LinePoint[], o: ChartOptions): Ve
         field: "y",
         type: "quantitative",
         title: o.yTitle,
+        // A log scale never includes zero, and vega-lite warns when told not to.
         scale: {
-          ...(o.yDomain ? { domain: [...o.yDomain] } : { zero: false }),
+          ...(o.yDomain ? { domain: [...o.yDomain] } : o.logY ? {} : { zero: false }),
           ...(o.logY ? { type: "log" } : {}),
         },
       },
       ...(hasSeries
-        ? { color: { field: "series", type: "nominal", title: o.seriesTitle ?? "series" } }
+        ? {
+          color: {
+            field: "series",
+            type: "nominal",
+            title: o.seriesTitle ?? "series",
+            // Series keep their order; more than ten get twenty distinct colours.
+            scale: { domain: series, ...(series.length > 10 ? { scheme: "tableau20" } : {}) },
+            legend: { labelLimit: 300 },
+          },
+        }
         : {}),
       tooltip: [
         { field: "x", type: "quantitative", title: o.xTitle },
@@ -81,8 +92,8 @@ export interface Bar {
 }
 
 /**
- * Grouped bars: categories on x (kept in the given order), one colour per group, e.g. PCKh per
- * part for visible vs occluded joints, or per model in an ablation.
+ * Grouped bars: categories on x and groups in their colours, both kept in the given order, e.g.
+ * PCKh per part for visible vs occluded joints, or per model in an ablation.
  *
  * @example
  * ```ts
@@ -92,6 +103,7 @@ export interface Bar {
 export function barChartSpec(bars: readonly Bar[], o: ChartOptions): VegaLiteSpec {
   const categories = [...new Set(bars.map((b) => b.category))];
   const hasGroups = bars.some((b) => b.group !== undefined);
+  const groups = [...new Set(bars.map((b) => b.group).filter((g) => g !== undefined))];
   return {
     title: o.title,
     width: o.width ?? 420,
@@ -99,7 +111,17 @@ export function barChartSpec(bars: readonly Bar[], o: ChartOptions): VegaLiteSpe
     data: { values: bars.map((b) => ({ ...b })) },
     mark: "bar",
     encoding: {
-      x: { field: "category", type: "nominal", title: o.xTitle, sort: categories },
+      x: {
+        field: "category",
+        type: "nominal",
+        title: o.xTitle,
+        sort: categories,
+        // Short categories read horizontally; long ones are slanted rather than cut short.
+        axis: {
+          labelAngle: Math.max(...categories.map((c) => c.length)) <= 12 ? 0 : -35,
+          labelLimit: 240,
+        },
+      },
       y: {
         field: "value",
         type: "quantitative",
@@ -108,8 +130,14 @@ export function barChartSpec(bars: readonly Bar[], o: ChartOptions): VegaLiteSpe
       },
       ...(hasGroups
         ? {
-          xOffset: { field: "group", type: "nominal" },
-          color: { field: "group", type: "nominal", title: o.seriesTitle ?? "group" },
+          xOffset: { field: "group", type: "nominal", sort: groups },
+          color: {
+            field: "group",
+            type: "nominal",
+            title: o.seriesTitle ?? "group",
+            scale: { domain: groups },
+            legend: { labelLimit: 300 },
+          },
         }
         : {}),
       tooltip: [

@@ -1,6 +1,7 @@
 /**
  * Figures for notebooks and reports: vega-lite v5 charts with headless SVG fallbacks, the
- * skeletal graph, skeleton overlays, heatmap images and PNG encoding.
+ * skeletal graph, skeleton overlays, heatmap images and PNG encoding, image grids and pose
+ * galleries with legends, per-joint PCK curves and matrix charts.
  *
  * @module
  */
@@ -10,3 +11,7 @@ export * from "./charts.ts";
 export * from "./graph.ts";
 export * from "./draw.ts";
 export * from "./base64.ts";
+export * from "./images.ts";
+export * from "./poses.ts";
+export * from "./curves.ts";
+export * from "./tensors.ts";

@@ -1,8 +1,10 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import {
   barChartSpec,
+  displayPauseMs,
   encodeBase64,
   lineChartSpec,
+  markdownBundle,
   markdownTable,
   pngBundle,
   renderSvg,
@@ -49,4 +51,26 @@ Deno.test("PNG bundles are base64 and markdown tables have a header rule", () =>
   assertEquals(encodeBase64(new Uint8Array([104, 105])), "aGk=");
   assertEquals(pngBundle(new Uint8Array([1, 2, 3]), "x")["image/png"], "AQID");
   assertEquals(markdownTable(["a", "b"], [["1", "2"]]), "| a | b |\n| --- | --- |\n| 1 | 2 |");
+});
+
+Deno.test("a markdown bundle shows the same text as markdown and as plain text", () => {
+  assertEquals(markdownBundle("| a |"), { "text/markdown": "| a |", "text/plain": "| a |" });
+});
+
+Deno.test("show pauses longer after larger bundles", () => {
+  assertEquals(displayPauseMs({ "text/plain": "x" }), 40);
+  assertEquals(displayPauseMs({ "image/svg+xml": "x".repeat(1_000_000) }), 100);
+});
+
+Deno.test("series and groups keep their given order, and many series get distinct colours", () => {
+  type Enc = { encoding: { color: { scale: { domain: string[]; scheme?: string } } } };
+  const bars = barChartSpec([
+    { category: "a", value: 1, group: "own" },
+    { category: "a", value: 2, group: "group" },
+  ], { title: "t", xTitle: "x", yTitle: "y" }) as unknown as Enc;
+  assertEquals(bars.encoding.color.scale.domain, ["own", "group"]);
+  const many = Array.from({ length: 16 }, (_, i) => ({ x: 0, y: i, series: `s${15 - i}` }));
+  const lines = lineChartSpec(many, { title: "t", xTitle: "x", yTitle: "y" }) as unknown as Enc;
+  assertEquals(lines.encoding.color.scale.domain[0], "s15");
+  assertEquals(lines.encoding.color.scale.scheme, "tableau20");
 });
