@@ -37,6 +37,7 @@ import {
   summarizeModel,
 } from "../lib/models/mod.ts";
 import { Progress } from "../lib/progress/mod.ts";
+import { makeOptimizer, optimizerDefaults } from "../lib/train/optimizer.ts";
 import { type TrainBatch, trainStep } from "../lib/train/step.ts";
 import { benchPipeline, type PipelineBenchResult } from "./data_bench.ts";
 import {
@@ -338,7 +339,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const quiet = opts.progress === false;
   const inferTime = await time("inference", opts.steps, opts.warmup, infer, () => {}, quiet);
 
-  const optimizer = tf.train.rmsprop(2.5e-4);
+  // The training default (RMSprop 2.5e-4, decay 0.99, as PyTorch's RMSprop).
+  const optimizer = makeOptimizer(optimizerDefaults);
   const lossCfg = paperLoss(opts.model);
   const train = async () => void (await trainStep(pm, optimizer, batch, lossCfg));
   let trainTime: Timing | undefined;

@@ -309,7 +309,8 @@ def main(argv):
     load_start = os.getloadavg()[0]
     model = Network(cfg).to(device)
     params = sum(t.numel() for t in model.parameters())
-    opt = torch.optim.RMSprop(model.parameters(), lr=2.5e-4)
+    # The kit's default optimizer: RMSprop lr 2.5e-4, decay (alpha) 0.99, eps 1e-8.
+    opt = torch.optim.RMSprop(model.parameters(), lr=2.5e-4, alpha=0.99, eps=1e-8)
     x = torch.rand(a.batch, 3, size, size, device=device)
     with torch.no_grad():
         shapes = [o.shape for o in model(x)]

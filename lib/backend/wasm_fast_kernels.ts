@@ -167,6 +167,68 @@ export function makeSlice(fallback: Fallback): tf.KernelFunc {
   };
 }
 
+/**
+ * SplitV with each piece read in place. The backend's SplitV calls its own Slice once per piece,
+ * and that copies the whole input out of the wasm heap every time: splitting a flat vector of
+ * all a network's parameters into its ~400 tensors copied the vector 400 times.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("SplitV", "wasm");
+ * tf.registerKernel({ kernelName: "SplitV", backendName: "wasm", kernelFunc: makeSplitV(native?.kernelFunc) });
+ * ```
+ */
+export function makeSplitV(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+    if (x.dtype === "string" || x.dtype === "complex64" || x.shape.length === 0) {
+      return fallbackOr(fallback, "SplitV", args);
+    }
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+    const begin = x.shape.map(() => 0);
+    const outs = sizes.map((piece) => {
+      const extent = [...x.shape];
+      extent[a] = piece;
+      const out = backend.makeOutput(extent, x.dtype);
+      if (size(extent) > 0) {
+        // Views after makeOutput: allocating may grow (and so replace) the heap.
+        copyBox(
+          backend.typedArrayFromHeap(x),
+          x.shape,
+          begin,
+          extent,
+          backend.typedArrayFromHeap(out),
+        );
+      }
+      begin[a]! += piece;
+      return out;
+    });
+    return outs;
+  };
+}
+
+/**
+ * Cast to the input's own dtype without a copy (the output shares the buffer, as on
+ * tfjs-backend-cpu); `tf.moments` and the losses cast float32 to float32 on every call.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Cast", "wasm");
+ * tf.registerKernel({ kernelName: "Cast", backendName: "wasm", kernelFunc: makeCast(native?.kernelFunc) });
+ * ```
+ */
+export function makeCast(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { dtype } = args.attrs as unknown as tf.CastAttrs;
+    if (dtype !== x.dtype || x.dtype === "string") return fallbackOr(fallback, "Cast", args);
+    return compose(args.backend as WasmBackendLike, (s) => s.reshape(x, [...x.shape]));
+  };
+}
+
 /** The parts of tfjs-backend-wasm's `BackendWasm` that work on the heap directly. */
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): Info;

@@ -21,11 +21,13 @@ import {
   makeConv2DBackpropInput,
 } from "./wasm_conv_grads.ts";
 import {
+  makeCast,
   makeFusedBatchNorm,
   makeIdentity,
   makeMaxPoolGrad,
   makeMean,
   makeSlice,
+  makeSplitV,
   makeSum,
   makeTile,
 } from "./wasm_fast_kernels.ts";
@@ -64,6 +66,8 @@ export const WASM_REPLACED_KERNELS = [
   "FusedBatchNorm",
   "MaxPoolGrad",
   "Slice",
+  "SplitV",
+  "Cast",
 ] as const;
 
 const REPLACEMENTS: Record<
@@ -78,6 +82,8 @@ const REPLACEMENTS: Record<
   FusedBatchNorm: makeFusedBatchNorm,
   MaxPoolGrad: makeMaxPoolGrad,
   Slice: makeSlice,
+  SplitV: makeSplitV,
+  Cast: makeCast,
 };
 
 let registered = false;

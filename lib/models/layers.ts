@@ -8,6 +8,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { withClosedFormTraining } from "./batchnorm.ts";
 
 /** What flows through a module: symbolic tensors while building, real ones when running. */
 export type Flow = tf.SymbolicTensor | tf.Tensor;
@@ -127,14 +128,17 @@ export class Builder {
     }));
   }
 
-  /** BatchNorm over channels (NHWC), PyTorch's epsilon and momentum. */
+  /**
+   * BatchNorm over channels (NHWC), PyTorch's epsilon and momentum; trains with the closed-form
+   * gradient of batchnorm.ts (a plain tfjs BatchNormalization otherwise).
+   */
   bn(name: string): tf.layers.Layer {
-    return this.add(tf.layers.batchNormalization({
+    return this.add(withClosedFormTraining(tf.layers.batchNormalization({
       name,
       axis: -1,
       momentum: BN_MOMENTUM,
       epsilon: BN_EPSILON,
-    }));
+    })));
   }
 
   relu(name: string): tf.layers.Layer {

@@ -182,6 +182,11 @@ Deno.test({
       tf.slice(x(), [1], [1]),
       tf.slice(rand([6, 7], 8), [2, 3], [3, -1]),
       tf.slice(tf.range(0, 24, 1, "int32").reshape([2, 3, 4]), [0, 1, 1], [2, 2, 2]).toFloat(),
+      ...tf.split(rand([17], 10), [5, 1, 11]),
+      ...tf.split(x(), [1, 3], 2), // a middle axis
+      ...tf.split(tf.range(0, 24, 1, "int32").reshape([2, 12]), 3, 1).map((t) => t.toFloat()),
+      tf.cast(x(), "float32"), // same dtype: shares the buffer
+      tf.cast(tf.cast(tf.mul(x(), 10), "int32"), "float32"), // real casts: the backend's kernel
       tf.conv2dTranspose(
         rand([2, 3, 3, 4], 6) as tf.Tensor4D,
         rand([3, 3, 2, 4], 7) as tf.Tensor4D,
