@@ -30,6 +30,7 @@ import {
   makeSplitV,
   makeSum,
   makeTile,
+  makeTranspose,
 } from "./wasm_fast_kernels.ts";
 import { unsortedSegmentSum } from "./wasm_segment_sum.ts";
 import { useThreadedWasmFactory } from "./wasm_threads.ts";
@@ -68,6 +69,7 @@ export const WASM_REPLACED_KERNELS = [
   "Slice",
   "SplitV",
   "Cast",
+  "Transpose",
 ] as const;
 
 const REPLACEMENTS: Record<
@@ -84,6 +86,7 @@ const REPLACEMENTS: Record<
   Slice: makeSlice,
   SplitV: makeSplitV,
   Cast: makeCast,
+  Transpose: makeTranspose,
 };
 
 let registered = false;
