@@ -328,8 +328,9 @@ function copyBox(
 }
 
 /**
- * FusedBatchNorm with per-channel statistics: `(x - mean) · (scale / sqrt(var + eps)) + offset`
- * as three XNNPACK broadcasting passes (the backend divides each element by a double).
+ * FusedBatchNorm with per-channel statistics as two XNNPACK broadcasting passes over x,
+ * `x · f + (offset - mean · f)` with `f = scale / sqrt(var + eps)` per channel, as PyTorch's CPU
+ * inference does (the backend divides each element by a double).
  *
  * @example
  * ```ts
@@ -354,9 +355,9 @@ export function makeFusedBatchNorm(fallback: Fallback): tf.KernelFunc {
       const eps = fill(s, [1], varianceEpsilon);
       let factor = s.run("Rsqrt", { x: s.run("Add", { a: variance, b: eps }) }); // [C]
       if (scale) factor = s.run("Multiply", { a: factor, b: scale });
-      const centred = s.run("Sub", { a: x!, b: mean });
-      const scaled = s.run("Multiply", { a: centred, b: factor });
-      return offset ? s.run("Add", { a: scaled, b: offset }) : scaled;
+      let shift = s.run("Neg", { x: s.run("Multiply", { a: mean, b: factor }) }); // [C]
+      if (offset) shift = s.run("Add", { a: offset, b: shift });
+      return s.run("Add", { a: s.run("Multiply", { a: x!, b: factor }), b: shift });
     });
   };
 }
