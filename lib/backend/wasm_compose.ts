@@ -67,6 +67,15 @@ export class KernelScope {
     return this.run("Reshape", { x }, { shape });
   }
 
+  /**
+   * Takes ownership of a buffer made outside {@link run} (e.g. by a replaced kernel's original
+   * function): it is freed with the scope unless kept.
+   */
+  adopt(t: tf.TensorInfo): tf.TensorInfo {
+    this.#temps.push(t);
+    return t;
+  }
+
   /** Removes `t` from the scope so that it outlives it (the kernel's result). */
   keep(t: tf.TensorInfo): tf.TensorInfo {
     const i = this.#temps.indexOf(t);

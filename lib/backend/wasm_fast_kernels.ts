@@ -167,6 +167,132 @@ export function makeSlice(fallback: Fallback): tf.KernelFunc {
   };
 }
 
+/**
+ * A transpose's smallest equivalent: size-1 axes dropped and input axes that stay next to each
+ * other merged. `perm` is then the permutation of the merged axes of `shape`; an identity `perm`
+ * means the transpose is a reshape.
+ *
+ * @example
+ * ```ts
+ * mergeTransposeAxes([4, 64, 64, 32], [3, 0, 1, 2]); // { shape: [16384, 32], perm: [1, 0] }
+ * ```
+ */
+export function mergeTransposeAxes(
+  shape: readonly number[],
+  perm: readonly number[],
+): { shape: number[]; perm: number[] } {
+  const kept = perm.filter((a) => shape[a] !== 1);
+  const inputOrder = [...kept].sort((a, b) => a - b);
+  const next = new Map(inputOrder.map((a, i) => [a, inputOrder[i + 1]]));
+  const groups: number[][] = [];
+  for (const a of kept) {
+    const last = groups[groups.length - 1];
+    if (last && next.get(last[last.length - 1]!) === a) last.push(a);
+    else groups.push([a]);
+  }
+  const byInput = [...groups].sort((g, h) => g[0]! - h[0]!);
+  return {
+    shape: byInput.map((g) => size(g.map((a) => shape[a]!))),
+    perm: groups.map((g) => byInput.indexOf(g)),
+  };
+}
+
+/**
+ * Transpose on the fewest axes (see {@link mergeTransposeAxes}). The backend's kernel slows down
+ * sharply with rank: a [4, 64, 64, 64] -> [64, 4, 64, 64] transpose took 20 ms as rank 4 and 9 ms
+ * as the equivalent 2-D one, a rank-5 stride-phase split of the stem's input 15 ms against 0.7 ms
+ * merged to rank 4. A transpose that only moves size-1 axes becomes a reshape.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Transpose", "wasm");
+ * tf.registerKernel({ kernelName: "Transpose", backendName: "wasm", kernelFunc: makeTranspose(native?.kernelFunc) });
+ * ```
+ */
+export function makeTranspose(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+    if (!fallback) throw new Error("wasm Transpose: the backend has no Transpose kernel");
+    const merged = mergeTransposeAxes(x.shape, perm);
+    const outShape = perm.map((a) => x.shape[a]!);
+    if (merged.perm.length === perm.length && merged.perm.every((a, i) => a === perm[i])) {
+      return fallback(args); // nothing to merge
+    }
+    return compose(args.backend as WasmBackendLike, (s) => {
+      if (merged.perm.every((a, i) => a === i)) return s.reshape(x, outShape);
+      const out = fallback({
+        ...args,
+        inputs: { x: s.reshape(x, merged.shape) },
+        attrs: { perm: merged.perm },
+      }) as Info;
+      return s.reshape(s.adopt(out), outShape);
+    });
+  };
+}
+
+/**
+ * SplitV with each piece read in place. The backend's SplitV calls its own Slice once per piece,
+ * and that copies the whole input out of the wasm heap every time: splitting a flat vector of
+ * all a network's parameters into its ~400 tensors copied the vector 400 times.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("SplitV", "wasm");
+ * tf.registerKernel({ kernelName: "SplitV", backendName: "wasm", kernelFunc: makeSplitV(native?.kernelFunc) });
+ * ```
+ */
+export function makeSplitV(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+    if (x.dtype === "string" || x.dtype === "complex64" || x.shape.length === 0) {
+      return fallbackOr(fallback, "SplitV", args);
+    }
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+    const begin = x.shape.map(() => 0);
+    const outs = sizes.map((piece) => {
+      const extent = [...x.shape];
+      extent[a] = piece;
+      const out = backend.makeOutput(extent, x.dtype);
+      if (size(extent) > 0) {
+        // Views after makeOutput: allocating may grow (and so replace) the heap.
+        copyBox(
+          backend.typedArrayFromHeap(x),
+          x.shape,
+          begin,
+          extent,
+          backend.typedArrayFromHeap(out),
+        );
+      }
+      begin[a]! += piece;
+      return out;
+    });
+    return outs;
+  };
+}
+
+/**
+ * Cast to the input's own dtype without a copy (the output shares the buffer, as on
+ * tfjs-backend-cpu); `tf.moments` and the losses cast float32 to float32 on every call.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("Cast", "wasm");
+ * tf.registerKernel({ kernelName: "Cast", backendName: "wasm", kernelFunc: makeCast(native?.kernelFunc) });
+ * ```
+ */
+export function makeCast(fallback: Fallback): tf.KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as Info;
+    const { dtype } = args.attrs as unknown as tf.CastAttrs;
+    if (dtype !== x.dtype || x.dtype === "string") return fallbackOr(fallback, "Cast", args);
+    return compose(args.backend as WasmBackendLike, (s) => s.reshape(x, [...x.shape]));
+  };
+}
+
 /** The parts of tfjs-backend-wasm's `BackendWasm` that work on the heap directly. */
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
@@ -202,8 +328,9 @@ function copyBox(
 }
 
 /**
- * FusedBatchNorm with per-channel statistics: `(x - mean) · (scale / sqrt(var + eps)) + offset`
- * as three XNNPACK broadcasting passes (the backend divides each element by a double).
+ * FusedBatchNorm with per-channel statistics as two XNNPACK broadcasting passes over x,
+ * `x · f + (offset - mean · f)` with `f = scale / sqrt(var + eps)` per channel, as PyTorch's CPU
+ * inference does (the backend divides each element by a double).
  *
  * @example
  * ```ts
@@ -228,9 +355,9 @@ export function makeFusedBatchNorm(fallback: Fallback): tf.KernelFunc {
       const eps = fill(s, [1], varianceEpsilon);
       let factor = s.run("Rsqrt", { x: s.run("Add", { a: variance, b: eps }) }); // [C]
       if (scale) factor = s.run("Multiply", { a: factor, b: scale });
-      const centred = s.run("Sub", { a: x!, b: mean });
-      const scaled = s.run("Multiply", { a: centred, b: factor });
-      return offset ? s.run("Add", { a: scaled, b: offset }) : scaled;
+      let shift = s.run("Neg", { x: s.run("Multiply", { a: mean, b: factor }) }); // [C]
+      if (offset) shift = s.run("Add", { a: offset, b: shift });
+      return s.run("Add", { a: s.run("Multiply", { a: x!, b: factor }), b: shift });
     });
   };
 }

@@ -21,13 +21,16 @@ import {
   makeConv2DBackpropInput,
 } from "./wasm_conv_grads.ts";
 import {
+  makeCast,
   makeFusedBatchNorm,
   makeIdentity,
   makeMaxPoolGrad,
   makeMean,
   makeSlice,
+  makeSplitV,
   makeSum,
   makeTile,
+  makeTranspose,
 } from "./wasm_fast_kernels.ts";
 import { unsortedSegmentSum } from "./wasm_segment_sum.ts";
 import { useThreadedWasmFactory } from "./wasm_threads.ts";
@@ -64,6 +67,9 @@ export const WASM_REPLACED_KERNELS = [
   "FusedBatchNorm",
   "MaxPoolGrad",
   "Slice",
+  "SplitV",
+  "Cast",
+  "Transpose",
 ] as const;
 
 const REPLACEMENTS: Record<
@@ -78,6 +84,9 @@ const REPLACEMENTS: Record<
   FusedBatchNorm: makeFusedBatchNorm,
   MaxPoolGrad: makeMaxPoolGrad,
   Slice: makeSlice,
+  SplitV: makeSplitV,
+  Cast: makeCast,
+  Transpose: makeTranspose,
 };
 
 let registered = false;

@@ -8,6 +8,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { withClosedFormTraining } from "./batchnorm.ts";
 
 /** What flows through a module: symbolic tensors while building, real ones when running. */
 export type Flow = tf.SymbolicTensor | tf.Tensor;
@@ -56,6 +57,62 @@ export interface ConvSpec {
   readonly strides?: number;
   readonly padding?: "same" | "valid";
   readonly inChannels: number;
+  /**
+   * false for a convolution that reads the network's input: training then never computes the
+   * gradient with respect to its input, which nothing uses (see {@link withoutInputGradient}).
+   */
+  readonly inputGradient?: boolean;
+}
+
+/** The parts of a tfjs-layers Conv2D layer {@link withoutInputGradient} reads. */
+interface ConvFields {
+  readonly kernel: tf.LayerVariable;
+  readonly bias: tf.LayerVariable | null;
+  readonly strides: [number, number];
+  readonly padding: "same" | "valid";
+  readonly dilationRate: [number, number];
+  readonly dataFormat: string;
+  readonly activation: { getClassName(): string };
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * Makes a Conv2D layer train with tfjs's plain `conv2d` and a bias add instead of its fused
+ * kernel. The fused kernel's gradient always computes the gradient with respect to the input
+ * too; the plain one computes only the gradients something asks for, so a convolution on the
+ * images (whose gradient nothing needs) skips it: for the stem's 7x7 stride-2 convolution that
+ * was the costliest single kernel of a wasm training step (bench/RESULTS.md). Inference keeps
+ * the fused kernel. Only linear, channels-last convolutions change.
+ *
+ * @example
+ * ```ts
+ * const stem = withoutInputGradient(tf.layers.conv2d({ filters: 64, kernelSize: 7, strides: 2 }));
+ * ```
+ */
+export function withoutInputGradient<L extends tf.layers.Layer>(layer: L): L {
+  const conv = layer as unknown as ConvFields;
+  const original = conv.call.bind(layer);
+  conv.call = (inputs, kwargs) => {
+    if (
+      kwargs["training"] !== true || conv.dataFormat !== "channelsLast" ||
+      conv.activation.getClassName() !== "linear"
+    ) {
+      return original(inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
+      const y = tf.conv2d(
+        x,
+        conv.kernel.read() as tf.Tensor4D,
+        conv.strides,
+        conv.padding,
+        "NHWC",
+        conv.dilationRate,
+      );
+      return conv.bias ? tf.add(y, conv.bias.read()) : y;
+    });
+  };
+  return layer;
 }
 
 /**
@@ -105,7 +162,7 @@ export class Builder {
   conv(name: string, spec: ConvSpec): tf.layers.Layer {
     const fanIn = spec.inChannels * spec.kernel * spec.kernel;
     const bound = 1 / Math.sqrt(fanIn);
-    return this.add(tf.layers.conv2d({
+    const layer = tf.layers.conv2d({
       name,
       filters: spec.filters,
       kernelSize: spec.kernel,
@@ -124,17 +181,21 @@ export class Builder {
         maxval: bound,
         seed: this.seed(),
       }),
-    }));
+    });
+    return this.add(spec.inputGradient === false ? withoutInputGradient(layer) : layer);
   }
 
-  /** BatchNorm over channels (NHWC), PyTorch's epsilon and momentum. */
+  /**
+   * BatchNorm over channels (NHWC), PyTorch's epsilon and momentum; trains with the closed-form
+   * gradient of batchnorm.ts (a plain tfjs BatchNormalization otherwise).
+   */
   bn(name: string): tf.layers.Layer {
-    return this.add(tf.layers.batchNormalization({
+    return this.add(withClosedFormTraining(tf.layers.batchNormalization({
       name,
       axis: -1,
       momentum: BN_MOMENTUM,
       epsilon: BN_EPSILON,
-    }));
+    })));
   }
 
   relu(name: string): tf.layers.Layer {

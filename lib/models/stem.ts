@@ -52,6 +52,8 @@ export class Stem {
       strides: 2,
       padding: "valid",
       inChannels: 3,
+      // It reads the images: training needs no gradient for its input.
+      inputGradient: false,
     });
     this.bn = b.bn("stem.bn");
     this.relu = b.relu("stem.relu");

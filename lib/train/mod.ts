@@ -8,6 +8,7 @@
 
 export * from "./step.ts";
 export * from "./optimizer.ts";
+export * from "./flat_rmsprop.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";
 export * from "./log.ts";

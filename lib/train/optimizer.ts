@@ -6,6 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { FlatRMSPropOptimizer } from "./flat_rmsprop.ts";
 
 /** Optimiser names accepted in the config. */
 export const OPTIMIZERS = ["rmsprop", "adam", "sgd"] as const;
@@ -44,7 +45,8 @@ export const optimizerDefaults: OptimizerConfig = {
 export function makeOptimizer(cfg: OptimizerConfig, lr = cfg.lr): tf.Optimizer {
   switch (cfg.name) {
     case "rmsprop":
-      return tf.train.rmsprop(lr, cfg.decay, cfg.momentum, cfg.epsilon);
+      // tfjs's RMSprop, updating all weights in one flat pass (flat_rmsprop.ts).
+      return new FlatRMSPropOptimizer(lr, cfg.decay, cfg.momentum, cfg.epsilon);
     case "adam":
       return tf.train.adam(lr, 0.9, cfg.decay, cfg.epsilon);
     case "sgd":

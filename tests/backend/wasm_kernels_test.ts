@@ -1,6 +1,7 @@
 import { assertEquals, assertLess, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend/mod.ts";
+import { mergeTransposeAxes } from "../../lib/backend/wasm_fast_kernels.ts";
 import { assertNoLeaks } from "../../lib/testing/mod.ts";
 
 // Starting the wasm backend starts its thread pool, which lives as long as the process.
@@ -182,6 +183,17 @@ Deno.test({
       tf.slice(x(), [1], [1]),
       tf.slice(rand([6, 7], 8), [2, 3], [3, -1]),
       tf.slice(tf.range(0, 24, 1, "int32").reshape([2, 3, 4]), [0, 1, 1], [2, 2, 2]).toFloat(),
+      ...tf.split(rand([17], 10), [5, 1, 11]),
+      ...tf.split(x(), [1, 3], 2), // a middle axis
+      ...tf.split(tf.range(0, 24, 1, "int32").reshape([2, 12]), 3, 1).map((t) => t.toFloat()),
+      tf.transpose(x(), [3, 0, 1, 2]), // merges to 2-D
+      tf.transpose(x(), [0, 2, 1, 3]),
+      tf.transpose(rand([3, 4, 2, 5, 2], 11), [2, 4, 0, 1, 3]), // rank 5 -> 4
+      tf.transpose(rand([2, 1, 3, 1, 4, 2], 12), [5, 3, 1, 4, 0, 2]),
+      tf.transpose(rand([1, 6, 1, 5], 13), [2, 1, 0, 3]), // only size-1 axes move: a reshape
+      tf.transpose(tf.range(0, 24, 1, "int32").reshape([2, 3, 4]), [2, 0, 1]).toFloat(),
+      tf.cast(x(), "float32"), // same dtype: shares the buffer
+      tf.cast(tf.cast(tf.mul(x(), 10), "int32"), "float32"), // real casts: the backend's kernel
       tf.conv2dTranspose(
         rand([2, 3, 3, 4], 6) as tf.Tensor4D,
         rand([3, 3, 2, 4], 7) as tf.Tensor4D,
@@ -309,4 +321,17 @@ Deno.test({
     assertEquals(tf.memory().numDataBuffers, buffersBefore, "backend buffers leaked");
     tf.dispose([x, ...weights, gamma, beta]);
   },
+});
+
+Deno.test("a transpose merges axes that stay together and drops size-1 axes", () => {
+  assertEquals(mergeTransposeAxes([4, 64, 64, 32], [3, 0, 1, 2]), {
+    shape: [16384, 32],
+    perm: [1, 0],
+  });
+  assertEquals(mergeTransposeAxes([12, 67, 2, 67, 2], [2, 4, 0, 1, 3]), {
+    shape: [804, 2, 67, 2],
+    perm: [1, 3, 0, 2],
+  });
+  assertEquals(mergeTransposeAxes([1, 6, 1, 5], [2, 1, 0, 3]), { shape: [30], perm: [0] });
+  assertEquals(mergeTransposeAxes([2, 3, 4], [0, 2, 1]), { shape: [2, 3, 4], perm: [0, 2, 1] });
 });

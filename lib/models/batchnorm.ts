@@ -1,0 +1,135 @@
+/**
+ * BatchNorm's training step with its gradient in closed form.
+ *
+ * tfjs-layers normalises a training batch with `tf.moments` and `tf.batchNorm`, and tfjs
+ * differentiates that op by op: the batchNorm gradient's five terms (each a broadcast, products
+ * and a reduction) plus the gradients of the mean, the square and the subtraction inside
+ * `moments`. That is about 40 kernel calls and 25 passes over the activation per layer, and
+ * BatchNorm sits in front of every convolution of a residual module. The closed form
+ *
+ * ```
+ * x̂ = (x - μ) / sqrt(σ² + ε),   y = γ x̂ + β          (μ, σ² over batch and pixels, n values)
+ * dβ = Σ dy,   dγ = Σ dy·x̂,   dx = γ / sqrt(σ² + ε) · (dy - dβ/n - x̂ · dγ/n)
+ * ```
+ *
+ * needs 5 passes and 2 reductions. Same values (to float rounding), same moving-average update
+ * as tfjs-layers; inference is untouched.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+
+/**
+ * A training-mode BatchNorm's output and the batch statistics it used. The statistics are kept
+ * (`tf.keep`): they outlive the caller's `tf.tidy`, so dispose them.
+ */
+export interface BatchNormTraining {
+  /** Normalised, scaled and shifted input. */
+  readonly y: tf.Tensor;
+  /** Per-channel mean `[C]` of the batch. */
+  readonly mean: tf.Tensor1D;
+  /** Per-channel (biased) variance `[C]` of the batch. */
+  readonly variance: tf.Tensor1D;
+}
+
+/**
+ * Normalises `x` (channels last) with its own batch statistics, like tfjs-layers' training
+ * mode, but with the closed-form gradient for `x`, `gamma` and `beta` (see the module notes).
+ *
+ * @example
+ * ```ts
+ * const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5);
+ * ```
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTraining {
+  const axes = x.shape.slice(0, -1).map((_, i) => i); // all but the channel axis
+  const n = x.size / x.shape[x.rank - 1]!;
+  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const mean = tf.mean(x, axes) as tf.Tensor1D;
+    const centred = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const xHat = tf.mul(centred, invStd);
+    // customGrad runs this in a scope of its own: keep the statistics for the caller.
+    stats = [tf.keep(mean), tf.keep(variance)];
+    save([xHat, invStd, gamma]);
+    return {
+      value: tf.add(tf.mul(xHat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xHat, invStd, gamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+        const dyMean = tf.mean(dy, axes); // dβ / n
+        const dyXHatMean = tf.mean(tf.mul(dy, xHat), axes); // dγ / n
+        const dx = tf.mul(
+          tf.sub(tf.sub(dy, dyMean), tf.mul(xHat, dyXHatMean)),
+          tf.mul(gamma, invStd),
+        );
+        return [dx, tf.mul(dyXHatMean, n), tf.mul(dyMean, n)];
+      },
+    };
+  });
+  const y = normalize(x, gamma, beta);
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
+}
+
+/** The parts of a tfjs-layers BatchNormalization layer the training path reads. */
+interface BatchNormFields {
+  readonly axis: number;
+  readonly epsilon: number;
+  readonly momentum: number;
+  readonly gamma: tf.LayerVariable;
+  readonly beta: tf.LayerVariable;
+  readonly movingMean: tf.LayerVariable;
+  readonly movingVariance: tf.LayerVariable;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * Gives a tfjs-layers BatchNormalization layer (channels last, with scale and center) the
+ * closed-form training path of {@link batchNormTraining}; inference, other axes and layers
+ * without scale or center keep tfjs's own code. The layer stays a plain BatchNormalization for
+ * saving and loading. Moving averages are updated exactly as tfjs-layers does:
+ * `moving -= (moving - batch) · (1 - momentum)`.
+ *
+ * @example
+ * ```ts
+ * const bn = withClosedFormTraining(tf.layers.batchNormalization({ axis: -1 }));
+ * ```
+ */
+export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
+  const bn = layer as unknown as BatchNormFields;
+  const original = bn.call.bind(layer);
+  bn.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const channelsLast = bn.axis === -1 || bn.axis === x.rank - 1;
+    if (kwargs["training"] !== true || !channelsLast || !bn.gamma || !bn.beta) {
+      return original(inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      const { y, mean, variance } = batchNormTraining(
+        x,
+        bn.gamma.read() as tf.Tensor1D,
+        bn.beta.read() as tf.Tensor1D,
+        bn.epsilon,
+      );
+      const decay = 1 - bn.momentum;
+      for (
+        const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const
+      ) {
+        const old = moving.read();
+        moving.write(tf.sub(old, tf.mul(tf.sub(old, batch), decay)));
+      }
+      tf.dispose([mean, variance]); // kept by batchNormTraining, so not freed by this tidy
+      return y;
+    });
+  };
+  return layer;
+}
