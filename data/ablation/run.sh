@@ -9,7 +9,7 @@ if [ ${#variants[@]} -eq 0 ]; then
   variants=(1_hourglass 2_mss 3_mss_msr 4_mss_msr_sa 5_mss_msr_sa_mask)
 fi
 for v in "${variants[@]}"; do
-  deno task train --config "configs/ablation/$v.json" --out "runs/ablation/$v" | tee "runs/ablation-$v.txt"
+  deno task train --config "configs/ablation/$v.json" --out "runs/ablation/$v" --overwrite | tee "runs/ablation-$v.txt"
   mkdir -p "data/ablation/$v"
   cp "runs/ablation/$v/config.json" "runs/ablation/$v/log.jsonl" "data/ablation/$v/"
   grep -A3 "^validation" "runs/ablation-$v.txt" > "data/ablation/$v/final.txt" || true

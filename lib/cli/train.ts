@@ -21,18 +21,61 @@ import { parseFlags, runMain } from "./args.ts";
 export const DEFAULT_EXPERIMENT = "configs/synth_hourglass_tiny.json";
 
 const USAGE = `usage: deno task train [--config <experiment.json>] [--set key.path=value ...]
-                       [--out <run dir>] [--resume <run dir>] [--backend auto|webgpu|wasm|cpu]
+                       [--out <run dir>] [--overwrite] [--resume <run dir>]
+                       [--backend auto|webgpu|wasm|cpu]
 
   --config   experiment file under configs/ (default ${DEFAULT_EXPERIMENT})
   --set      override one config key, e.g. --set optimizer.lr=5e-4 (repeatable)
-  --out      run directory (default runs/<name>)
+  --out      run directory (default runs/<name>; when that holds an earlier run, the next free
+             runs/<name>-2, -3, ...)
+  --overwrite  start again in a --out directory that holds an earlier run (deletes its log
+             and checkpoints)
   --resume   continue a run from its last checkpoint, with the run's own config.json
   --backend  tfjs backend (default: the config's, normally auto)
   Ctrl-C     stops after the current step and writes a checkpoint first`;
 
+/** Whether `dir` holds a run: a checkpoint pointer or a log. */
+async function holdsRun(dir: string): Promise<boolean> {
+  for (const file of ["last.json", "log.jsonl"]) {
+    const found = await Deno.stat(join(dir, file)).then(() => true, () => false);
+    if (found) return true;
+  }
+  return false;
+}
+
+/**
+ * The directory a new (not resumed) run trains in, so that no earlier run is lost: starting
+ * afresh deletes a directory's log and checkpoints. A directory the user named that holds a run
+ * is refused unless `overwrite`; the default `runs/<name>` moves on to the next free
+ * `runs/<name>-2`, `-3`, ... and says so.
+ *
+ * @example
+ * ```ts
+ * await chooseRunDir({ requested: "runs/hg", explicit: false, overwrite: false });
+ * // "runs/hg", or "runs/hg-2" when runs/hg holds a run
+ * ```
+ */
+export async function chooseRunDir(
+  opts: { requested: string; explicit: boolean; overwrite: boolean },
+): Promise<string> {
+  const { requested, explicit, overwrite } = opts;
+  if (overwrite || !(await holdsRun(requested))) return requested;
+  if (explicit) {
+    throw new KitError(
+      `${requested} holds an earlier run, which starting again would delete: continue it with ` +
+        `--resume ${requested}, choose another --out, or pass --overwrite`,
+    );
+  }
+  let i = 2;
+  while (await holdsRun(`${requested}-${i}`)) i++;
+  console.log(`${requested} holds an earlier run (kept); this run goes to ${requested}-${i}`);
+  return `${requested}-${i}`;
+}
+
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, {
     string: ["config", "out", "resume", "backend"],
+    boolean: ["overwrite"],
     collect: ["set"],
   }, USAGE);
   if (flags._.length > 0) throw new KitError(`unexpected argument "${flags._[0]}"\n${USAGE}`);
@@ -57,8 +100,12 @@ async function main(args: string[]): Promise<void> {
     cfg = await loadExperiment(source, sets);
   }
   const backend = flags.backend ? parseBackend(flags.backend as string) : cfg.backend;
-  const runDir = resume ?? (flags.out as string | undefined) ??
-    (cfg.output.dir || join("runs", cfg.name));
+  const explicitDir = (flags.out as string | undefined) ?? (cfg.output.dir || undefined);
+  const runDir = resume ?? await chooseRunDir({
+    requested: explicitDir ?? join("runs", cfg.name),
+    explicit: explicitDir !== undefined,
+    overwrite: flags.overwrite === true,
+  });
 
   console.log(
     `experiment ${cfg.name} from ${source}${sets.length ? ` with ${sets.join(" ")}` : ""}`,

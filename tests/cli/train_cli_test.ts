@@ -1,5 +1,7 @@
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
+import { chooseRunDir } from "../../lib/cli/train.ts";
+import { KitError } from "../../lib/io/errors.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
@@ -87,4 +89,29 @@ Deno.test({
   assertEquals(key.code, 2);
   assertStringIncludes(err, 'unknown config key "optimizer.lrr"');
   assert(!err.includes("    at "), err);
+});
+
+Deno.test("a new run never lands on an earlier one: the default directory moves on, a named one is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  const named = join(dir, "hg");
+  assertEquals(await chooseRunDir({ requested: named, explicit: true, overwrite: false }), named);
+  await Deno.mkdir(named);
+  await Deno.writeTextFile(join(named, "log.jsonl"), "");
+  const refused = await assertRejects(
+    () => chooseRunDir({ requested: named, explicit: true, overwrite: false }),
+    KitError,
+  );
+  assertStringIncludes(refused.message, `--resume ${named}`);
+  assertEquals(await chooseRunDir({ requested: named, explicit: true, overwrite: true }), named);
+  assertEquals(
+    await chooseRunDir({ requested: named, explicit: false, overwrite: false }),
+    `${named}-2`,
+  );
+  await Deno.mkdir(`${named}-2`);
+  await Deno.writeTextFile(join(`${named}-2`, "last.json"), "{}");
+  assertEquals(
+    await chooseRunDir({ requested: named, explicit: false, overwrite: false }),
+    `${named}-3`,
+  );
+  await Deno.remove(dir, { recursive: true });
 });
