@@ -88,7 +88,10 @@ async function main(args: string[]): Promise<void> {
   );
   const ev = await (async () => {
     try {
-      return await validate(trained.pm, experiment, pipeline, { label: "eval" });
+      return await validate(trained.pm, experiment, pipeline, {
+        label: "eval",
+        from: trained.heatmaps,
+      });
     } finally {
       pipeline.close();
     }

@@ -82,10 +82,10 @@ async function main(args: string[]): Promise<void> {
   const which = choiceFlag(flags, "which", ["best", "last"] as const, "best");
   const outDir = (flags.out as string | undefined) ?? "predictions";
   await initBackend(parseBackend((flags.backend as string | undefined) ?? "auto"));
-  const { pm, config, dir } = await loadTrained(checkpoint, which);
+  const { pm, config, dir, heatmaps } = await loadTrained(checkpoint, which);
   console.log(`predict: ${dir}, ${config.model.kind} on ${config.data.inputSize}px crops`);
   await Deno.mkdir(outDir, { recursive: true });
-  const predict = tidyPredict((x) => predictHeatmaps(pm, x));
+  const predict = tidyPredict((x) => predictHeatmaps(pm, x, heatmaps));
   const progress = new Progress({ total: flags._.length, unit: "images", label: "predict" });
   for (const path of flags._) {
     const image = await readImage(path);

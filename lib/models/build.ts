@@ -126,15 +126,30 @@ export function forward(pm: PoseModel, images: tf.Tensor4D, training: boolean): 
 }
 
 /**
- * Inference heatmaps (the `final` output), for evaluation and prediction.
+ * Which heatmaps a prediction reads: `"final"` (the MSR-net's when there is one, else the last
+ * stack's) or `"stacks"` (the last stack's full-resolution map, even with an MSR-net: what an
+ * MSS-net trained before its MSR-net has learnt anything predicts with).
+ */
+export type HeatmapSource = "final" | "stacks";
+
+/**
+ * Inference heatmaps (the `final` output, or the last stack's with `from = "stacks"`), for
+ * evaluation and prediction.
  *
  * @example
  * ```ts
  * const heatmaps = predictHeatmaps(pm, images); // [B, S/4, S/4, J]
  * ```
  */
-export function predictHeatmaps(pm: PoseModel, images: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => forward(pm, images, false).final);
+export function predictHeatmaps(
+  pm: PoseModel,
+  images: tf.Tensor4D,
+  from: HeatmapSource = "final",
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const out = forward(pm, images, false);
+    return from === "stacks" ? out.stacks[out.stacks.length - 1]![0]! : out.final;
+  });
 }
 
 /** Which weights a training step may change (the `trains` of a training stage). */

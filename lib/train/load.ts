@@ -6,7 +6,7 @@
  */
 
 import { KitError } from "../io/errors.ts";
-import { buildModel, type PoseModel } from "../models/build.ts";
+import { buildModel, type HeatmapSource, type PoseModel } from "../models/build.ts";
 import {
   type CheckpointPointer,
   loadModelWeights,
@@ -15,6 +15,7 @@ import {
   type TrainState,
 } from "./checkpoint.ts";
 import { type ExperimentConfig, resolveExperiment } from "./config.ts";
+import { heatmapSourceAt } from "./schedule.ts";
 
 /** A model with its weights loaded and where they came from. */
 export interface TrainedModel {
@@ -23,6 +24,11 @@ export interface TrainedModel {
   readonly state: TrainState;
   /** The checkpoint directory the weights came from. */
   readonly dir: string;
+  /**
+   * The heatmaps to predict with: the last stack's when the checkpoint was written before the
+   * MSR-net's first training stage (see `heatmapSourceAt`), else the final output.
+   */
+  readonly heatmaps: HeatmapSource;
 }
 
 /**
@@ -51,5 +57,8 @@ export async function loadTrained(
   }
   const pm = buildModel(config.model, { seed: config.seed });
   await loadModelWeights(dir, pm.model);
-  return { pm, config, state: meta.state, dir };
+  // The epoch of the checkpoint's last step: the current one mid-epoch, else the one just done.
+  const lastEpoch = meta.state.batchInEpoch > 0 ? meta.state.epoch : meta.state.epoch - 1;
+  const heatmaps = heatmapSourceAt(config.schedule.stages, lastEpoch);
+  return { pm, config, state: meta.state, dir, heatmaps };
 }

@@ -24,6 +24,7 @@ import { KitError } from "../io/errors.ts";
 import {
   buildModel,
   countParams,
+  type HeatmapSource,
   type PoseModel,
   predictHeatmaps,
   setTrainable,
@@ -43,7 +44,7 @@ import {
 import type { ExperimentConfig } from "./config.ts";
 import { RunLog, type StepRecord, type ValRecord } from "./log.ts";
 import { makeOptimizer, setLearningRate } from "./optimizer.ts";
-import { learningRate, stageAt, totalEpochs } from "./schedule.ts";
+import { heatmapSourceAt, learningRate, stageAt, totalEpochs } from "./schedule.ts";
 import { trainStep } from "./step.ts";
 
 /** How a training run is driven. */
@@ -122,7 +123,7 @@ export async function validate(
   pm: PoseModel,
   cfg: ExperimentConfig,
   pipeline: Pipeline,
-  options: { live?: boolean; everyMs?: number; label?: string } = {},
+  options: { live?: boolean; everyMs?: number; label?: string; from?: HeatmapSource } = {},
 ): Promise<SplitEvaluation> {
   const progress = new Progress({
     total: pipeline.batchesPerEpoch * cfg.eval.batchSize,
@@ -131,12 +132,16 @@ export async function validate(
     live: options.live,
     everyMs: options.everyMs ?? 10_000,
   });
-  const ev = await evaluateSplit(tidyPredict((x) => predictHeatmaps(pm, x)), pipeline, {
-    stride: cfg.data.outputStride,
-    metric: splitMetric(cfg.data, cfg.eval.alpha),
-    flip: cfg.eval.flip,
-    onBatch: () => progress.tick(cfg.eval.batchSize),
-  });
+  const ev = await evaluateSplit(
+    tidyPredict((x) => predictHeatmaps(pm, x, options.from)),
+    pipeline,
+    {
+      stride: cfg.data.outputStride,
+      metric: splitMetric(cfg.data, cfg.eval.alpha),
+      flip: cfg.eval.flip,
+      onBatch: () => progress.tick(cfg.eval.batchSize),
+    },
+  );
   progress.done();
   return ev;
 }
@@ -341,6 +346,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
       let isBest = false;
       if (state.epoch % cfg.eval.every === 0 || isLast) {
         lastEvaluation = await validate(pm, cfg, val, {
+          from: heatmapSourceAt(cfg.schedule.stages, epoch),
           live: options.live,
           everyMs: (options.progressEverySeconds ?? 10) * 1000,
         });

@@ -145,6 +145,27 @@ export function stageAt(
 }
 
 /**
+ * The heatmaps to validate and predict with after training epoch `epoch` (0-based): the
+ * last stack's (`"stacks"`) until a stage with the MSR-net's loss has begun, then the final
+ * output. In Ke's first stage the MSR-net has no loss, so its output is still noise while the
+ * stacks learn; scoring it would report (and pick the best checkpoint by) that noise.
+ *
+ * @example
+ * ```ts
+ * const stages = [{ name: "mss", epochs: 2, msrLoss: false, ... }, { name: "msr", epochs: 1, msrLoss: true, ... }];
+ * heatmapSourceAt(stages, 1); // "stacks"
+ * heatmapSourceAt(stages, 2); // "final"
+ * ```
+ */
+export function heatmapSourceAt(
+  stages: readonly Stage[],
+  epoch: number,
+): "final" | "stacks" {
+  const { index } = stageAt(stages, Math.max(epoch, 0));
+  return stages.slice(0, index + 1).some((s) => s.msrLoss) ? "final" : "stacks";
+}
+
+/**
  * Total epochs over all stages.
  *
  * @example

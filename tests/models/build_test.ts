@@ -8,6 +8,7 @@ import {
   formatSummary,
   forward,
   type ModelConfig,
+  predictHeatmaps,
   resolveModelConfig,
   summarizeModel,
 } from "../../lib/models/mod.ts";
@@ -74,6 +75,22 @@ Deno.test("MSR-net refines the last stack's heatmaps at its own factors and give
   assertEquals(pm.outputs.at(-1), { stack: "msr", factor: 2 });
   assertEquals(pm.model.outputs.length, pm.outputs.length);
   tf.dispose([out, x]);
+});
+
+Deno.test("predictions read the final maps, or the last stack's when asked, leaking nothing", async () => {
+  const pm = buildModel(
+    tiny({ kind: "mss-msr", factors: [1, 2], msr: { features: 8, depth: 2, factors: [1, 2] } }),
+    { seed: 1 },
+  );
+  const x = images(1);
+  const out = forward(pm, x, false);
+  const final = predictHeatmaps(pm, x);
+  const stacks = predictHeatmaps(pm, x, "stacks");
+  assertAlmostEquals(await maxAbsDiff(final, out.msr![0]!), 0, 1e-6);
+  assertAlmostEquals(await maxAbsDiff(stacks, out.stacks.at(-1)![0]!), 0, 1e-6);
+  assert(await maxAbsDiff(final, stacks) > 1e-3, "the MSR-net's maps equal the stack's");
+  await assertNoLeaks(() => predictHeatmaps(pm, x, "stacks"), "predictHeatmaps stacks");
+  tf.dispose([out, final, stacks, x]);
 });
 
 Deno.test("MSR-net can read the last stack's features too", () => {

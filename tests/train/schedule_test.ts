@@ -1,5 +1,6 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import {
+  heatmapSourceAt,
   learningRate,
   type LrSchedule,
   plateauLr,
@@ -59,4 +60,25 @@ Deno.test("epochs map onto Ke's three stages and the last stage continues", () =
   assertEquals(stageAt(stages, 4).epochInStage, 1);
   assertEquals(stageAt(stages, 9).stage.name, "joint");
   assertThrows(() => stageAt([], 0), Error, "at least one stage");
+});
+
+Deno.test("validation reads the last stack until a stage with the MSR-net's loss begins", () => {
+  const stage = (name: string, epochs: number, msrLoss: boolean): Stage => ({
+    name,
+    epochs,
+    trains: "all",
+    masking: false,
+    lrScale: 1,
+    msrLoss,
+  });
+  const ke = [stage("mss", 2, false), stage("msr", 1, true), stage("joint", 1, true)];
+  assertEquals([0, 1, 2, 3, 9].map((e) => heatmapSourceAt(ke, e)), [
+    "stacks",
+    "stacks",
+    "final",
+    "final",
+    "final",
+  ]);
+  assertEquals(heatmapSourceAt(ke, -1), "stacks"); // no step taken yet
+  assertEquals(heatmapSourceAt([stage("main", 3, true)], 0), "final");
 });
