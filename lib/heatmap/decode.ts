@@ -89,8 +89,9 @@ function emptyDecoded(batch: number, numJoints: number, signed: boolean): Decode
  * ```ts
  * const { heatmaps } = encodeHeatmaps([[10.3, 20, 2]], { width: 64, height: 64, sigma: 1 });
  * decodeHeatmaps(heatmaps, [1, 64, 64, 1]).coords; // Float64Array [10.25, 20]
- * const neg = encodeHeatmaps([[10.3, 20, 1]], { width: 64, height: 64, sigma: 1 }, undefined, [-1]);
- * decodeHeatmaps(neg.heatmaps, [1, 64, 64, 1], { signed: true }).occluded; // Uint8Array [1]
+ * const spec = { width: 64, height: 64, sigma: 1 };
+ * const neg = encodeHeatmaps([[10.3, 20, 1]], spec, undefined, [-1]).heatmaps; // peak -1
+ * decodeHeatmaps(neg, [1, 64, 64, 1], { signed: true }).occluded; // Uint8Array [1]
  * ```
  */
 export function decodeHeatmaps(

@@ -26,7 +26,7 @@ async function prepared(cfg: typeof positive): Promise<PreparedSample[]> {
   );
 }
 
-Deno.test("with occludedTarget negative, an occluded SynthPose joint gets a negative target at every level", async () => {
+Deno.test("MSSH targets: an occluded SynthPose joint is negative at every level, others unchanged", async () => {
   const pos = await prepared(positive);
   const neg = await prepared(negative);
   let occluded = 0, visible = 0;
