@@ -74,6 +74,13 @@ async function main(args: string[]): Promise<void> {
       `data.inputSize must stay ${cfg.data.inputSize}, the size the model was trained on`,
     );
   }
+  // It decides how the heatmaps decode, so it belongs to the trained model, not to the data read.
+  if (data.occludedTarget !== cfg.data.occludedTarget) {
+    throw new KitError(
+      `data.occludedTarget must stay "${cfg.data.occludedTarget}", the targets the model was ` +
+        `trained on; got "${data.occludedTarget}"`,
+    );
+  }
   const experiment = {
     ...cfg,
     data,

@@ -28,7 +28,8 @@ const USAGE = `usage: deno task predict --checkpoint <run or checkpoint dir> [--
                          [--center x,y --scale s] [--flip] [--min-confidence c]
                          [--which best|last] [--backend auto|webgpu|wasm|cpu] <image> [<image> ...]
 
-  Writes <out>/<image name>.json (keypoints in image pixels with confidences) and
+  Writes <out>/<image name>.json (keypoints in image pixels with confidences, and for a model
+  trained with data.occludedTarget "negative" whether each joint is predicted occluded) and
   <out>/<image name>.png (the skeleton over the image; joints below --min-confidence, default
   0.1, drawn as rings). Default --out: predictions/.`;
 
@@ -39,7 +40,14 @@ export interface PredictionRecord {
   readonly height: number;
   readonly center: [number, number];
   readonly scale: number;
-  readonly keypoints: { joint: string; x: number; y: number; confidence: number }[];
+  readonly keypoints: {
+    joint: string;
+    x: number;
+    y: number;
+    confidence: number;
+    /** Only for a model trained with MSSH's negative targets: the joint's peak is negative. */
+    occluded?: boolean;
+  }[];
 }
 
 function parsePoint(raw: string): [number, number] {
@@ -86,6 +94,8 @@ async function main(args: string[]): Promise<void> {
   console.log(`predict: ${dir}, ${config.model.kind} on ${config.data.inputSize}px crops`);
   await Deno.mkdir(outDir, { recursive: true });
   const predict = tidyPredict((x) => predictHeatmaps(pm, x, heatmaps));
+  // The run's own targets decide how its heatmaps read: signed for MSSH's negative targets.
+  const signed = config.data.occludedTarget === "negative";
   const progress = new Progress({ total: flags._.length, unit: "images", label: "predict" });
   for (const path of flags._) {
     const image = await readImage(path);
@@ -100,6 +110,7 @@ async function main(args: string[]): Promise<void> {
       stride: config.data.outputStride,
       flip: Boolean(flags.flip) || config.eval.flip,
       batchSize: 1,
+      signed,
       ...(crop ? { crop } : {}),
     });
     const keypoints: Keypoint[] = MPII_JOINTS.map((_, j) => {
@@ -118,6 +129,7 @@ async function main(args: string[]): Promise<void> {
         x: est.coords[2 * j]!,
         y: est.coords[2 * j + 1]!,
         confidence: est.confidence[j]!,
+        ...(est.occluded ? { occluded: est.occluded[j] === 1 } : {}),
       })),
     };
     await writeFileAtomic(join(outDir, `${stem}.json`), JSON.stringify(record, null, 2));

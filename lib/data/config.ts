@@ -21,6 +21,17 @@ export const POSE_SOURCES = ["bank", "kinematic", "mixed"] as const;
 /** How rotation augmentation draws its angle. */
 export const ROTATION_DISTS = ["uniform", "normal"] as const;
 
+/**
+ * The target an occluded joint (visibility 1: annotated but hidden) gets: `positive`, a Gaussian
+ * of amplitude +1 like a visible joint (Newell et al., Ke et al.), or `negative`, amplitude -1
+ * (MSSH §4.1, Eq. 1), so the network also learns to say which joints it cannot see. Missing
+ * joints (visibility 0) get an all-zero map either way.
+ */
+export const OCCLUDED_TARGETS = ["positive", "negative"] as const;
+
+/** An occluded-joint target choice. */
+export type OccludedTarget = typeof OCCLUDED_TARGETS[number];
+
 /** What the pipeline does with a sample whose image cannot be loaded. */
 export const ON_ERROR_CHOICES = ["skip", "fail"] as const;
 
@@ -106,6 +117,14 @@ export type DataConfig = {
   readonly sigma: number;
   /** Target pyramid factors relative to the output map (Ke et al.'s GT, GT/2, GT/4, GT/8). */
   readonly pyramidFactors: readonly number[];
+  /**
+   * Sign of an occluded joint's target (visibility 1 = annotated but occluded, including joints
+   * keypoint masking covers): "positive" (default) = amplitude +1 like a visible joint;
+   * "negative" = MSSH's Eq. 1, amplitude -1 at every pyramid level. Missing joints (visibility
+   * 0) stay all-zero maps. With "negative", evaluation decodes signed maps (location and
+   * confidence from |h|, a negative peak = predicted occluded).
+   */
+  readonly occludedTarget: OccludedTarget;
   /** Crop box = `200 * scale * cropPadding`; null = the dataset's convention (MPII: 1.25). */
   readonly cropPadding: number | null;
   /** Crop centre moved `cropShiftY * scale` px down; null = the dataset's convention (MPII: 15). */
@@ -134,6 +153,7 @@ export const dataDefaults: DataConfig = {
   outputStride: 4,
   sigma: 1,
   pyramidFactors: [1, 2, 4, 8],
+  occludedTarget: "positive",
   cropPadding: null,
   cropShiftY: null,
   antialias: true,
@@ -182,6 +202,7 @@ export const dataDefaults: DataConfig = {
 export const dataChoices: Choices = {
   "data.dataset": DATASET_CHOICES,
   "data.onError": ON_ERROR_CHOICES,
+  "data.occludedTarget": OCCLUDED_TARGETS,
   "data.synth.poses": POSE_SOURCES,
   "data.augment.rotationDist": ROTATION_DISTS,
 };
@@ -220,6 +241,13 @@ export function validateDataConfig(cfg: DataConfig, prefix = "data"): DataConfig
       cfg.pyramidFactors.length > 0 && cfg.pyramidFactors.every((f) => isInt(f, 1)),
       "a non-empty list of integers >= 1",
       cfg.pyramidFactors,
+    ],
+    // mergeConfig checks choices, but configs built in code reach the pipeline without it.
+    [
+      "occludedTarget",
+      (OCCLUDED_TARGETS as readonly string[]).includes(cfg.occludedTarget),
+      `one of ${OCCLUDED_TARGETS.join(", ")}`,
+      cfg.occludedTarget,
     ],
     [
       "cropPadding",

@@ -37,7 +37,8 @@ const TRIES = 30;
 
 /**
  * Plans the patches of one crop of side `size`: with probability `background` a joint-free patch
- * pasted over a joint (joints under it become occluded, v = 1, but keep their targets), with
+ * pasted over a joint (joints under it become occluded, v = 1, and keep their targets: positive,
+ * or negative with `data.occludedTarget: "negative"`, as for any occluded joint), with
  * probability `duplicate` a joint's patch pasted 1-2.5 patch sides away onto a joint-free spot.
  * A patch that finds no joint-free place in 30 tries is left out.
  *

@@ -9,7 +9,7 @@
  */
 
 import { type Affine, applyAffine, compose, invert } from "../geometry/affine.ts";
-import { keypointsToMap } from "../heatmap/encode.ts";
+import { keypointsToMap, occlusionAmplitudes } from "../heatmap/encode.ts";
 import { encodePyramid } from "../heatmap/pyramid.ts";
 import { hashSeed, Random } from "../random/random.ts";
 import type { Keypoint } from "../skeleton/remap.ts";
@@ -70,7 +70,10 @@ export interface PreparedSample {
   /** Average-pool factor to apply to `image` before warping (1 = none), against aliasing. */
   readonly pool: number;
   readonly gains: readonly [number, number, number];
-  /** One `[h, w, J]` heatmap per pyramid factor. */
+  /**
+   * One `[h, w, J]` heatmap per pyramid factor; occluded joints peak at -1 with
+   * `occludedTarget: "negative"`.
+   */
   readonly heatmaps: readonly Float32Array[];
   /** `[J]`: 1 where the joint is annotated and on the map. */
   readonly weights: Float32Array;
@@ -134,12 +137,15 @@ export function prepareSample(
     keypoints = plan.keypoints;
   }
 
-  // Targets at output resolution, one pyramid level per factor.
+  // Targets at output resolution, one pyramid level per factor. Amplitudes come from the
+  // keypoints after masking: a joint a background patch covers is occluded in this crop, so
+  // MSSH's rule gives it a negative target too.
   const mapSize = S / cfg.outputStride;
   const levels = encodePyramid(
     keypointsToMap(keypoints, cfg.outputStride),
     { width: mapSize, height: mapSize, sigma: cfg.sigma },
     cfg.pyramidFactors,
+    cfg.occludedTarget === "negative" ? occlusionAmplitudes(keypoints) : undefined,
   );
 
   // Pixels: how many image px one crop px spans decides the anti-aliasing pool.

@@ -31,8 +31,10 @@ export interface SplitEvaluation {
   readonly indices: readonly number[];
   /** `[N, J, 2]` predictions in image pixels. */
   readonly preds: Float64Array;
-  /** `[N, J]` heatmap maxima. */
+  /** `[N, J]` heatmap maxima (of `|h|` with signed decoding). */
   readonly confidence: Float64Array;
+  /** `[N, J]`, signed decoding only: 1 where the model predicts the joint occluded. */
+  readonly occluded?: Uint8Array;
   readonly gt: PoseGroundTruth;
   /** `[N]` the normaliser used (head or torso size; NaN where missing). */
   readonly norms: Float64Array;
@@ -43,7 +45,8 @@ export interface SplitEvaluation {
 /**
  * Runs `predict` over one pass of an evaluation-mode pipeline and scores it. Padding samples of
  * the last batch are dropped; people without a usable head size are left out of PCKh and
- * counted in `result.excludedPeople`.
+ * counted in `result.excludedPeople`. `signed` decodes maps trained with MSSH's signed targets
+ * (the experiment's `data.occludedTarget` is "negative"): see `DecodeOptions.signed`.
  *
  * @example
  * ```ts
@@ -62,6 +65,8 @@ export async function evaluateSplit(
     metric: SplitMetric;
     flip?: boolean;
     flipIndex?: readonly number[];
+    /** Decode signed heatmaps (MSSH's negative targets for occluded joints; default false). */
+    signed?: boolean;
     /** Stop after this many batches (0 = the whole split). */
     maxBatches?: number;
     onBatch?: (samples: number) => void;
@@ -70,7 +75,7 @@ export async function evaluateSplit(
   const start = performance.now();
   const ids: string[] = [], indices: number[] = [];
   const preds: number[] = [], confidence: number[] = [], gtCoords: number[] = [];
-  const visibility: number[] = [], norms: number[] = [];
+  const visibility: number[] = [], norms: number[] = [], occluded: number[] = [];
   let numJoints = 0;
   let batches = 0;
   for await (const batch of pipeline.epoch(0)) {
@@ -80,7 +85,7 @@ export async function evaluateSplit(
         : await predict(batch.images);
       let decoded;
       try {
-        decoded = await decodeHeatmapsTensor(heatmaps);
+        decoded = await decodeHeatmapsTensor(heatmaps, { signed: options.signed });
       } finally {
         heatmaps.dispose();
       }
@@ -94,6 +99,7 @@ export async function evaluateSplit(
           const k = i * numJoints + j;
           preds.push(inImage.coords[2 * k]!, inImage.coords[2 * k + 1]!);
           confidence.push(inImage.confidence[k]!);
+          if (inImage.occluded) occluded.push(inImage.occluded[k]!);
           const kp = m.imageKeypoints[j]!;
           gtCoords.push(kp[0], kp[1]);
           visibility.push(kp[2]);
@@ -117,6 +123,7 @@ export async function evaluateSplit(
     indices,
     preds: Float64Array.from(preds),
     confidence: Float64Array.from(confidence),
+    ...(options.signed ? { occluded: Uint8Array.from(occluded) } : {}),
     gt,
     norms: Float64Array.from(norms),
     seconds: (performance.now() - start) / 1000,

@@ -71,12 +71,15 @@ export type PoseEstimates = DecodedJoints;
 /**
  * Estimates the pose of every requested person: joints `[N, J, 2]` in source-image pixels and
  * their confidences `[N, J]` (heatmap maxima). Crops are made `batchSize` at a time, so only one
- * batch of crops is alive at once.
+ * batch of crops is alive at once. With `signed` (a model trained with MSSH's negative targets),
+ * joints and confidences come from `|h|` and `occluded` `[N, J]` marks negative peaks.
  *
  * @example
  * ```ts
  * const est = await estimatePoses(predict, samples, { flip: true }); // samples: PoseSample[]
  * est.coords; // Float64Array [N * 16 * 2]
+ * const mssh = await estimatePoses(predict, samples, { signed: true });
+ * mssh.occluded; // Uint8Array [N * 16], 1 = predicted occluded
  * ```
  */
 export async function estimatePoses(
@@ -89,6 +92,7 @@ export async function estimatePoses(
   const batchSize = options.batchSize ?? 8;
   const coords: number[] = [];
   const confidence: number[] = [];
+  const occluded: number[] = [];
   let numJoints = 0;
   for (let start = 0; start < requests.length; start += batchSize) {
     const chunk = requests.slice(start, start + batchSize);
@@ -102,10 +106,15 @@ export async function estimatePoses(
           `predict returned ${hw}x${hh} heatmaps for ${size}px crops; expected stride ${stride}`,
         );
       }
-      const decoded = mapToImage(await decodeHeatmapsTensor(heatmaps), stride, transforms);
+      const decoded = mapToImage(
+        await decodeHeatmapsTensor(heatmaps, { signed: options.signed }),
+        stride,
+        transforms,
+      );
       numJoints = decoded.numJoints;
       coords.push(...decoded.coords);
       confidence.push(...decoded.confidence);
+      if (decoded.occluded) occluded.push(...decoded.occluded);
     } finally {
       crops.dispose();
       heatmaps?.dispose();
@@ -117,5 +126,6 @@ export async function estimatePoses(
     numJoints,
     coords: Float64Array.from(coords),
     confidence: Float64Array.from(confidence),
+    ...(options.signed ? { occluded: Uint8Array.from(occluded) } : {}),
   };
 }

@@ -39,6 +39,12 @@ export interface InferenceOptions {
   readonly flipShift?: boolean;
   /** Channel permutation of a horizontal flip (default the MPII `FLIP_INDEX`). */
   readonly flipIndex?: readonly number[];
+  /**
+   * Decode signed heatmaps: set for a model trained with MSSH's negative targets for occluded
+   * joints (`data.occludedTarget: "negative"`); the estimates then say which joints the model
+   * sees as occluded (default false).
+   */
+  readonly signed?: boolean;
   /** Crops per predict call; the last batch is zero-padded so shapes stay fixed (default 8). */
   readonly batchSize?: number;
   /** Called with the number of crops finished, e.g. `Progress.tick`. */

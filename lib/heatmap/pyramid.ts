@@ -5,6 +5,11 @@
  * average-pooled from the full map, so every level keeps a peak of 1 and the loss weighs scales
  * alike; `poolHeatmaps` gives the pooled variant for comparison.
  *
+ * Signed targets (MSSH's amplitude -1 for occluded joints) carry through both: every level is
+ * drawn with the joint's amplitude, and average pooling is linear, so a negative map's levels are
+ * exactly the negated levels of the positive one. (A max-pool would not be: it turns an
+ * all-negative window into its value nearest zero.)
+ *
  * @module
  */
 
@@ -25,18 +30,22 @@ export const PYRAMID_FACTORS = [1, 2, 4, 8] as const;
 /**
  * Renders the heatmap pyramid for keypoints given in output-map coordinates. Level `f` has size
  * `ceil(W / f) x ceil(H / f)`, its keypoints moved with the pixel-centre convention of
- * `coords.ts`, and σ `sigma` in its own pixels.
+ * `coords.ts`, and σ `sigma` in its own pixels. `amplitudes` (per joint, default all 1) give each
+ * joint's peak at every level, e.g. {@link occlusionAmplitudes} for MSSH's signed targets.
  *
  * @example
  * ```ts
  * const levels = encodePyramid(kps, { width: 64, height: 64, sigma: 1 });
  * levels.map((l) => l.width); // [64, 32, 16, 8]
+ * const spec = { width: 64, height: 64, sigma: 1 };
+ * const signed = encodePyramid(kps, spec, PYRAMID_FACTORS, occlusionAmplitudes(kps));
  * ```
  */
 export function encodePyramid(
   keypoints: readonly Keypoint[],
   spec: { width: number; height: number; sigma: number },
   factors: readonly number[] = PYRAMID_FACTORS,
+  amplitudes?: readonly number[],
 ): PyramidLevel[] {
   return factors.map((factor) => {
     if (!Number.isInteger(factor) || factor < 1) {
@@ -45,13 +54,14 @@ export function encodePyramid(
     const width = Math.ceil(spec.width / factor);
     const height = Math.ceil(spec.height / factor);
     const kps = factor === 1 ? keypoints : keypointsToMap(keypoints, factor);
-    return { factor, width, height, ...encodeHeatmaps(kps, { width, height, sigma: spec.sigma }) };
+    const level = encodeHeatmaps(kps, { width, height, sigma: spec.sigma }, undefined, amplitudes);
+    return { factor, width, height, ...level };
   });
 }
 
 /**
  * Average-pools a `[H, W, J]` heatmap by `factor` (the "downsampled ground truth" read
- * literally). Pixels beyond the edge count as zero.
+ * literally). Pixels beyond the edge count as zero. Linear, so it keeps a signed map's sign.
  *
  * @example
  * ```ts

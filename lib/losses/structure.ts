@@ -33,6 +33,10 @@ function paddedIndices(groups: readonly (readonly number[])[]): number[][] {
  * is smooth, and spreads its gradient over the whole group; `max` compares the union of the
  * group's blobs and sends each pixel's gradient only to the strongest member.
  *
+ * With MSSH's signed targets (`data.occludedTarget: "negative"`) only `sum` is meaningful: it is
+ * linear, so an occluded neighbour's -1 blob counts with its sign, whereas `max` would replace it
+ * by the group's zero background. The experiment config rejects `max` with signed targets.
+ *
  * @example
  * ```ts
  * combineGroups(maps, [[0, 1], [1, 0]], "sum"); // both channels = maps[..., 0] + maps[..., 1]

@@ -130,7 +130,8 @@ function positiveInt(key: string, v: number, min = 1): void {
 
 /**
  * Checks what single sections cannot: ranges of the schedule and evaluation, and agreement
- * between sections (crop size, target pyramid, stages that need an MSR-net).
+ * between sections (crop size, target pyramid, stages that need an MSR-net, Eq. 2's "max"
+ * combine, which cannot read MSSH's negative targets).
  *
  * @example
  * ```ts
@@ -164,6 +165,19 @@ export function validateExperiment(cfg: ExperimentConfig): ExperimentConfig {
   });
   if (Math.max(...pyramid) < needed) {
     fail("data.pyramidFactors", `to reach factor ${needed}, which the model's heads emit`, pyramid);
+  }
+  // Eq. 2's "max" combine takes a neighbour group's pixelwise maximum: an occluded joint's
+  // negative blob never wins it (the group's zero background or a visible neighbour does), so
+  // the structural term would ignore every occluded joint. "sum" is linear and keeps the sign.
+  const structural = cfg.loss.structure === "all" ||
+    (cfg.loss.structure === "msr" && cfg.model.kind === "mss-msr");
+  if (cfg.data.occludedTarget === "negative" && structural && cfg.loss.combine === "max") {
+    fail(
+      "loss.combine",
+      '"sum" with data.occludedTarget "negative" (a max over a group drops negative, occluded ' +
+        'joints; "sum" keeps their sign)',
+      cfg.loss.combine,
+    );
   }
   const lr = cfg.optimizer.lr;
   if (!(lr > 0)) fail("optimizer.lr", "a number > 0", lr);

@@ -139,6 +139,8 @@ export async function validate(
       stride: cfg.data.outputStride,
       metric: splitMetric(cfg.data, cfg.eval.alpha),
       flip: cfg.eval.flip,
+      // A model trained with MSSH's negative targets marks occluded joints with negative peaks.
+      signed: cfg.data.occludedTarget === "negative",
       onBatch: () => progress.tick(cfg.eval.batchSize),
     },
   );

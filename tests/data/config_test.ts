@@ -70,6 +70,22 @@ Deno.test("the data section composes into an experiment config under data", () =
   );
 });
 
+Deno.test("occluded joints get positive targets unless the config asks for MSSH's negative ones", () => {
+  assertEquals(dataDefaults.occludedTarget, "positive");
+  assertEquals(dataConfig({ occludedTarget: "negative" }).occludedTarget, "negative");
+  assertThrows(
+    () => dataConfig({ occludedTarget: "minus" }),
+    KitError,
+    'config key "data.occludedTarget" must be one of positive, negative; got "minus"',
+  );
+  // A config built in code skips mergeConfig; the range check still names the bad value.
+  assertThrows(
+    () => validateDataConfig({ ...dataDefaults, occludedTarget: "zero" as "positive" }),
+    KitError,
+    'config key "data.occludedTarget" must be one of positive, negative; got "zero"',
+  );
+});
+
 Deno.test("scenes default to 4/3 of the crop, rounded to 8 px", () => {
   assertEquals(synthImageSize(dataConfig({ inputSize: 256 })), 344);
   assertEquals(synthImageSize(dataConfig({ inputSize: 64 })), 88);

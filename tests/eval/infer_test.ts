@@ -71,3 +71,23 @@ Deno.test("a predict function with the wrong output size is reported, and nothin
     );
   }, "estimatePoses failure");
 });
+
+Deno.test("signed estimates find negative blobs, flag those joints occluded, and leak nothing", async () => {
+  // A "model" whose odd joints answer with the blob negated, as an MSSH model does for occluded
+  // joints: signed decoding must still find them (from |h|) and flag them.
+  const options = { size: 64, stride: 2, batchSize: 2, signed: true };
+  const signs = Array.from({ length: 16 }, (_, j) => (j % 2 === 1 ? -1 : 1));
+  const requests = [{ image: blobImage(96, 80, 60, 30), center: [48, 40] as const, scale: 0.32 }];
+  const est = await estimatePoses(blobModel(2, signs), requests, options);
+  assertEquals(Array.from(est.occluded!), signs.map((s) => (s < 0 ? 1 : 0)));
+  for (let j = 0; j < 16; j++) {
+    const err = Math.hypot(est.coords[2 * j]! - 60, est.coords[2 * j + 1]! - 30);
+    assert(err < 2.5, `joint ${j}: (${est.coords[2 * j]}, ${est.coords[2 * j + 1]})`);
+    assert(est.confidence[j]! > 0.5, `joint ${j}: confidence ${est.confidence[j]}`);
+  }
+  const plain = await estimatePoses(blobModel(2, signs), requests, { ...options, signed: false });
+  assertEquals(plain.occluded, undefined);
+  await assertNoLeaks(async () => {
+    await estimatePoses(blobModel(2, signs), requests, { ...options, flip: true });
+  }, "estimatePoses signed");
+});

@@ -5,6 +5,7 @@ import {
   decodeHeatmapsTensor,
   encodeHeatmaps,
   mapToImage,
+  occlusionAmplitudes,
   toMapCoord,
 } from "../../lib/heatmap/mod.ts";
 import { applyAffine, cropTransform } from "../../lib/geometry/mod.ts";
@@ -103,4 +104,60 @@ Deno.test("an image point survives crop, map, encode, decode and the inverse cro
     const err = Math.hypot(decoded.coords[0]! - point[0], decoded.coords[1]! - point[1]);
     assert(err <= tol + 1e-9, `${JSON.stringify(p)}: error ${err} > ${tol}`);
   }
+});
+
+Deno.test("signed decoding finds a negative peak, flags it occluded, and reads +1 peaks as before", async () => {
+  // Joint 0 visible at x = 6.3 (-> 6.25), joint 1 occluded at x = 9.7 (-> 9.75), both on row 5.
+  const kps: Keypoint[] = [[6.3, 5, 2], [9.7, 5, 1]];
+  const { heatmaps } = encodeHeatmaps(kps, spec, undefined, occlusionAmplitudes(kps));
+  const shape = [1, 12, 16, 2] as const;
+  const d = decodeHeatmaps(heatmaps, shape, { signed: true });
+  assertEquals(Array.from(d.coords), [6.25, 5, 9.75, 5]);
+  assertEquals(Array.from(d.occluded!), [0, 1]);
+  // Confidence is |h| at the peak: pixel 6 is 0.3 px from 6.3, pixel 10 is 0.3 px from 9.7.
+  assertAlmostEquals(d.confidence[0]!, Math.exp(-0.045), 1e-6);
+  assertAlmostEquals(d.confidence[1]!, Math.exp(-0.045), 1e-6);
+  // The positive joint decodes exactly as the unsigned decoder does, which has no `occluded`.
+  const plain = decodeHeatmaps(heatmaps, shape);
+  assertEquals(Array.from(plain.coords.slice(0, 2)), [6.25, 5]);
+  assertEquals(plain.occluded, undefined);
+  // Unsigned, the negative map's maximum is a zero far from the joint: the bug signed fixes.
+  assertEquals(plain.confidence[1], 0);
+  const t = tf.tensor4d(heatmaps, [...shape]);
+  const dt = await decodeHeatmapsTensor(t, { signed: true });
+  assertEquals(Array.from(dt.coords), Array.from(d.coords));
+  assertEquals(Array.from(dt.occluded!), [0, 1]);
+  dt.confidence.forEach((c, k) => assertAlmostEquals(c, d.confidence[k]!, 1e-6));
+  assertEquals((await decodeHeatmapsTensor(t)).occluded, undefined);
+  await assertNoLeaks(async () => {
+    await decodeHeatmapsTensor(t, { signed: true });
+  }, "decodeHeatmapsTensor signed");
+  t.dispose();
+});
+
+Deno.test("signed decoding applies the quarter-pixel rule to |h| on a hand-made map", () => {
+  // 1 x 3 x 4 map, one joint. Peak -0.9 at (x 1, y 1); |h| neighbours left 0.2, right 0.5, so
+  // the shift goes right even though the signed right neighbour (-0.5) is the lower one.
+  // deno-fmt-ignore
+  const hm = new Float32Array([
+    0.0, 0.0, 0.0, 0.0,
+    0.2, -0.9, -0.5, 0.0,
+    0.0, 0.1, 0.0, 0.0,
+  ]);
+  const d = decodeHeatmaps(hm, [1, 3, 4, 1], { signed: true });
+  assertEquals(Array.from(d.coords), [1.25, 1.25]);
+  assertAlmostEquals(d.confidence[0]!, 0.9, 1e-6);
+  assertEquals(Array.from(d.occluded!), [1]);
+});
+
+Deno.test("signed decoding of a NaN map gives NaN and no occlusion flag", async () => {
+  const hm = new Float32Array(4 * 4).fill(-0.1);
+  hm[5] = NaN;
+  const d = decodeHeatmaps(hm, [1, 4, 4, 1], { signed: true });
+  assertEquals([Number.isNaN(d.coords[0]!), Number.isNaN(d.confidence[0]!)], [true, true]);
+  assertEquals(d.occluded![0], 0);
+  const t = tf.tensor4d(hm, [1, 4, 4, 1]);
+  const dt = await decodeHeatmapsTensor(t, { signed: true });
+  assertEquals([Number.isNaN(dt.coords[0]!), dt.occluded![0]], [true, 0]);
+  t.dispose();
 });

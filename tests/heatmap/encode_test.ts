@@ -1,12 +1,14 @@
-import { assertAlmostEquals, assertEquals } from "@std/assert";
+import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import {
   drawGaussian,
   encodeHeatmaps,
   fromMapCoord,
   inFrame,
   keypointsToMap,
+  occlusionAmplitudes,
   toMapCoord,
 } from "../../lib/heatmap/mod.ts";
+import type { Keypoint } from "../../lib/skeleton/mod.ts";
 
 const at = (map: Float32Array, w: number, c: number, x: number, y: number, j = 0) =>
   map[(y * w + x) * c + j]!;
@@ -101,4 +103,56 @@ Deno.test("map coordinates follow the pixel-centre convention and invert exactly
     assertAlmostEquals(fromMapCoord(toMapCoord(x, 4), 4), x, 1e-12);
   }
   assertEquals(keypointsToMap([[129.5, 1.5, 1]], 4), [[32, 0, 1]]);
+});
+
+Deno.test("MSSH's amplitudes are -1 for occluded joints and +1 for visible and missing ones", () => {
+  assertEquals(occlusionAmplitudes([[5, 5, 2], [6, 6, 1], [0, 0, 0]]), [1, -1, 1]);
+});
+
+Deno.test("an occluded joint with amplitude -1 peaks at -1 on its sub-pixel spot", () => {
+  // Joint 0 visible at (3, 2), joint 1 occluded at (5.25, 3), joint 2 occluded but missing.
+  const kps: Keypoint[] = [[3, 2, 2], [5.25, 3, 1], [1, 1, 0]];
+  const spec = { width: 8, height: 6, sigma: 1 };
+  const { heatmaps, weights } = encodeHeatmaps(kps, spec, undefined, occlusionAmplitudes(kps));
+  // The occluded joint is still supervised (weight 1), towards a negative map.
+  assertEquals(Array.from(weights), [1, 1, 0]);
+  // Visible: +1 at its pixel centre, as without amplitudes.
+  assertEquals(at(heatmaps, 8, 3, 3, 2, 0), 1);
+  // Occluded at x = 5.25: pixel 5 is 0.25 px away, pixel 6 0.75 px, pixel 4 1.25 px.
+  assertAlmostEquals(at(heatmaps, 8, 3, 5, 3, 1), -Math.exp(-0.03125), 1e-6);
+  assertAlmostEquals(at(heatmaps, 8, 3, 6, 3, 1), -Math.exp(-0.28125), 1e-6);
+  assertAlmostEquals(at(heatmaps, 8, 3, 4, 3, 1), -Math.exp(-0.78125), 1e-6);
+  // Every value of the occluded channel is <= 0 and its most negative one is at (5, 3).
+  const ch1 = Array.from({ length: 48 }, (_, p) => heatmaps[p * 3 + 1]!);
+  assertEquals(ch1.every((v) => v <= 0), true);
+  assertEquals(ch1.indexOf(Math.min(...ch1)), 3 * 8 + 5);
+  // Missing: all zero.
+  assertEquals(
+    Array.from({ length: 48 }, (_, p) => heatmaps[p * 3 + 2]).every((v) => v === 0),
+    true,
+  );
+});
+
+Deno.test("an occluded joint on a pixel centre peaks at exactly -1", () => {
+  const kps: Keypoint[] = [[2, 2, 1]];
+  const { heatmaps } = encodeHeatmaps(kps, { width: 5, height: 5, sigma: 1 }, undefined, [-1]);
+  assertEquals(at(heatmaps, 5, 1, 2, 2), -1);
+  assertAlmostEquals(at(heatmaps, 5, 1, 3, 2), -Math.exp(-0.5), 1e-6);
+});
+
+Deno.test("all-positive amplitudes write the same bytes as no amplitudes", () => {
+  const kps: Keypoint[] = [[3.3, 2.7, 2], [5.25, 3, 1], [1, 1, 0]];
+  const spec = { width: 8, height: 6, sigma: 1.5 };
+  const plain = encodeHeatmaps(kps, spec);
+  const ones = encodeHeatmaps(kps, spec, undefined, [1, 1, 1]);
+  assertEquals(ones.heatmaps, plain.heatmaps);
+  assertEquals(ones.weights, plain.weights);
+});
+
+Deno.test("amplitudes must come one per keypoint", () => {
+  assertThrows(
+    () => encodeHeatmaps([[1, 1, 2]], { width: 4, height: 4, sigma: 1 }, undefined, [1, -1]),
+    Error,
+    "2 amplitudes for 1 keypoints",
+  );
 });

@@ -1,5 +1,6 @@
 import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
-import { encodePyramid, poolHeatmaps } from "../../lib/heatmap/mod.ts";
+import { encodePyramid, occlusionAmplitudes, poolHeatmaps } from "../../lib/heatmap/mod.ts";
+import type { Keypoint } from "../../lib/skeleton/mod.ts";
 
 Deno.test("the pyramid has GT, GT/2, GT/4 and GT/8 at 64, 32, 16 and 8 pixels", () => {
   const levels = encodePyramid([[32, 16, 2]], { width: 64, height: 64, sigma: 1 });
@@ -38,4 +39,34 @@ Deno.test("pyramid factors must be positive integers", () => {
 Deno.test("average pooling by 2 averages each 2x2 block", () => {
   const hm = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
   assertEquals(Array.from(poolHeatmaps(hm, 4, 4, 1, 2)), [3.5, 5.5, 11.5, 13.5]);
+});
+
+Deno.test("the pyramid of an occluded joint is the negated pyramid of the visible one", () => {
+  const spec = { width: 32, height: 32, sigma: 1 };
+  const visible: Keypoint[] = [[13.4, 20.6, 2], [5, 6, 2]];
+  const occluded: Keypoint[] = [[13.4, 20.6, 1], [5, 6, 2]];
+  const pos = encodePyramid(visible, spec);
+  const neg = encodePyramid(occluded, spec, undefined, occlusionAmplitudes(occluded));
+  assertEquals(neg.length, 4);
+  neg.forEach((level, i) => {
+    const ref = pos[i]!;
+    assertEquals(level.weights, ref.weights);
+    for (let p = 0; p < level.width * level.height; p++) {
+      // Channel 0 negated exactly, channel 1 (visible in both) unchanged.
+      assertEquals(level.heatmaps[p * 2], -ref.heatmaps[p * 2]! || 0);
+      assertEquals(level.heatmaps[p * 2 + 1], ref.heatmaps[p * 2 + 1]);
+    }
+    // Each level still reaches its own (negative) peak near -1.
+    const ch0 = Array.from(
+      { length: level.width * level.height },
+      (_, p) => level.heatmaps[p * 2]!,
+    );
+    assertEquals(Math.min(...ch0) < -0.5, true);
+  });
+});
+
+Deno.test("average pooling keeps a negative map's sign: pool(-h) = -pool(h)", () => {
+  const hm = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+  const neg = hm.map((v) => -v);
+  assertEquals(Array.from(poolHeatmaps(neg, 4, 4, 1, 2)), [-3.5, -5.5, -11.5, -13.5]);
 });
