@@ -77,7 +77,9 @@ export async function initBackend(
   requested: BackendRequest = "auto",
   log: (line: string) => void = console.log,
 ): Promise<BackendChoice> {
-  const found = requested === "auto" || requested === "webgpu" ? await probeAdapter() : undefined;
+  const found = requested === "auto" || requested === "webgpu"
+    ? await probeAdapter({ gl: requested === "webgpu" })
+    : undefined;
   const adapter = found?.report.description ?? "none";
   const isFallbackAdapter = found?.report.isFallback ?? false;
 
@@ -91,7 +93,8 @@ export async function initBackend(
       backend = "wasm";
       reason = found
         ? "auto: the only WebGPU adapter is a software fallback, far slower than wasm on the CPU"
-        : "auto: no WebGPU adapter, using the fastest CPU path";
+        : "auto: no WebGPU adapter on Vulkan, Metal or DirectX 12, using the fastest CPU path " +
+          "(--backend webgpu also tries OpenGL, e.g. llvmpipe)";
     }
   } else {
     backend = requested;

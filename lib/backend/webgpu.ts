@@ -18,18 +18,41 @@ export interface AdapterReport {
 }
 
 /**
+ * The GPU APIs `auto` looks for adapters on: the native ones. OpenGL is left out: on machines
+ * without a GPU it only offers llvmpipe (useless next to wasm), and loading it (libEGL) made
+ * processes abort at exit now and then (about 1 run in 30 here: glibc's "corrupted size vs.
+ * prev_size" or "double free", from libEGL's exit handler racing a thread's teardown).
+ */
+export const NATIVE_GPU_APIS = "vulkan,metal,dx12";
+
+/**
  * Asks Deno for a WebGPU adapter. Returns undefined when there is none (no `navigator.gpu`, or
- * no adapter at all).
+ * no adapter at all). `gl: true` also looks on OpenGL (what `--backend webgpu` does); otherwise
+ * only {@link NATIVE_GPU_APIS}. A `DENO_WEBGPU_BACKEND` set by the user wins. Deno reads that
+ * setting once, when a process first asks for an adapter, so the first call decides.
  *
  * @example
  * ```ts
- * const found = await probeAdapter();
+ * const found = await probeAdapter({ gl: true });
  * found?.report.isFallback; // true on llvmpipe
  * ```
  */
-export async function probeAdapter(): Promise<
+export function probeAdapter(
+  opts: { gl?: boolean } = {},
+): Promise<{ adapter: GPUAdapter; report: AdapterReport } | undefined> {
+  // One adapter per process: every request starts a GPU instance of its own in Deno.
+  probed ??= requestAdapter(opts.gl ?? false);
+  return probed;
+}
+
+let probed: Promise<{ adapter: GPUAdapter; report: AdapterReport } | undefined> | undefined;
+
+async function requestAdapter(gl: boolean): Promise<
   { adapter: GPUAdapter; report: AdapterReport } | undefined
 > {
+  if (!gl && Deno.env.get("DENO_WEBGPU_BACKEND") === undefined) {
+    Deno.env.set("DENO_WEBGPU_BACKEND", NATIVE_GPU_APIS);
+  }
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) return undefined;
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -71,7 +94,7 @@ const WANTED_LIMITS = [
  * ```
  */
 export function registerWebGpuBackend(adapter: GPUAdapter): void {
-  if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
+  releaseWebGpu();
   tf.registerBackend("webgpu", async () => {
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const requiredLimits: Record<string, number> = {};
@@ -79,4 +102,22 @@ export function registerWebGpuBackend(adapter: GPUAdapter): void {
     const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
     return new WebGPUBackend(device, adapter.info);
   }, 3);
+}
+
+/**
+ * Removes the webgpu backend and destroys its device, so that no GPU device outlives its use
+ * (tfjs's own `removeBackend` frees the buffers but leaves the device alive). A no-op when the
+ * backend was never registered.
+ *
+ * @example
+ * ```ts
+ * await tf.setBackend("cpu");
+ * releaseWebGpu(); // after a test that ran on WebGPU
+ * ```
+ */
+export function releaseWebGpu(): void {
+  if (!tf.findBackendFactory("webgpu")) return;
+  const backend = tf.engine().registry["webgpu"] as { device?: GPUDevice } | undefined;
+  tf.removeBackend("webgpu");
+  backend?.device?.destroy();
 }
