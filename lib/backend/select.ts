@@ -70,7 +70,7 @@ export function describeChoice(choice: BackendChoice): string {
  * @example
  * ```ts
  * const choice = await initBackend("auto");
- * // logs e.g. "backend: wasm (adapter: llvmpipe ..., software fallback) - auto: ..."
+ * // logs e.g. "backend: wasm (no WebGPU adapter) - auto: no WebGPU adapter on Vulkan, ..."
  * ```
  */
 export async function initBackend(
