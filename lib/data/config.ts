@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Choices, mergeConfig } from "../config/config.ts";
+import { type Choices, combineOverrides, mergeConfig } from "../config/config.ts";
 import { KitError } from "../io/errors.ts";
 
 /** Datasets the kit reads. */
@@ -17,6 +17,18 @@ export type DatasetName = typeof DATASET_CHOICES[number];
 
 /** Where SynthPose takes its poses: the MPII-derived bank, the kinematic model, or both. */
 export const POSE_SOURCES = ["bank", "kinematic", "mixed"] as const;
+
+/**
+ * SynthPose's named difficulty levels. `easy`: one person on a plain background wearing the
+ * side colour code, for first runs and the notebooks; `standard`: moderate clutter, some
+ * occluders and overlapping people, faces and the side code on half the people, for research
+ * comparisons; `hard`: the full clutter, occluders and overlapping people, faces but no side
+ * code. data/README.md gives each level's mean-pose baseline and what a reference model reaches.
+ */
+export const SYNTH_LEVELS = ["easy", "standard", "hard"] as const;
+
+/** A SynthPose level name. */
+export type SynthLevel = typeof SYNTH_LEVELS[number];
 
 /** How rotation augmentation draws its angle. */
 export const ROTATION_DISTS = ["uniform", "normal"] as const;
@@ -36,13 +48,22 @@ export type OccludedTarget = typeof OCCLUDED_TARGETS[number];
 export const ON_ERROR_CHOICES = ["skip", "fail"] as const;
 
 /** SynthPose's size and difficulty knobs. */
-export type SynthConfig = {
+export type SynthConfig = SynthKnobs & {
+  /**
+   * The difficulty level whose knobs this config starts from; knobs given explicitly (in the
+   * experiment file or by `--set`) override the level's.
+   */
+  readonly level: SynthLevel;
   /** Seed of the whole dataset: sample `i` of a split depends only on (seed, split, i). */
   readonly seed: number;
   readonly trainSize: number;
   readonly valSize: number;
   /** Side of the square scenes in px; 0 = auto (4/3 of `inputSize`, so crops are not upsampled). */
   readonly imageSize: number;
+};
+
+/** The knobs a SynthPose level sets. */
+export type SynthKnobs = {
   readonly poses: typeof POSE_SOURCES[number];
   /** With `poses: "mixed"`, the fraction of people posed by the kinematic model. */
   readonly kinematicFraction: number;
@@ -67,7 +88,89 @@ export type SynthConfig = {
   readonly noise: number;
   /** Strength of the global illumination gradient (0 = flat lighting). */
   readonly lighting: number;
+  /**
+   * Faces on heads that face the camera and hair over heads that face away: the cue real
+   * photographs give for MPII's person-centric left and right (see lib/data/synth/body.ts).
+   */
+  readonly face: boolean;
+  /** Probability that a person wears the side colour code (left limbs warm, right limbs cool). */
+  readonly sideColors: number;
 };
+
+/**
+ * The knobs of each SynthPose level. `hard` is the full difficulty the generator was built
+ * with; `standard` is the setting of the kit's recorded ablation (with faces and the side code on
+ * half the people); `easy` removes clutter, occluders and other people and always shows the side
+ * code, so a small network learns it in minutes.
+ */
+export const SYNTH_LEVEL_KNOBS: Readonly<Record<SynthLevel, SynthKnobs>> = {
+  easy: {
+    poses: "mixed",
+    kinematicFraction: 0.25,
+    personScale: [0.5, 0.7],
+    rotation: 10,
+    poseJitter: 8,
+    proportions: 0.1,
+    clutter: 2,
+    limbClutter: 0,
+    occluders: 0,
+    distractors: 0,
+    maxDistractors: 2,
+    noise: 2,
+    lighting: 0.1,
+    face: true,
+    sideColors: 1,
+  },
+  standard: {
+    poses: "mixed",
+    kinematicFraction: 0.25,
+    personScale: [0.45, 0.7],
+    rotation: 15,
+    poseJitter: 8,
+    proportions: 0.1,
+    clutter: 6,
+    limbClutter: 2,
+    occluders: 0.3,
+    distractors: 0.3,
+    maxDistractors: 2,
+    noise: 3,
+    lighting: 0.3,
+    face: true,
+    sideColors: 0,
+  },
+  hard: {
+    poses: "mixed",
+    kinematicFraction: 0.25,
+    personScale: [0.45, 0.7],
+    rotation: 20,
+    poseJitter: 8,
+    proportions: 0.1,
+    clutter: 14,
+    limbClutter: 5,
+    occluders: 0.5,
+    distractors: 0.6,
+    maxDistractors: 2,
+    noise: 6,
+    lighting: 0.3,
+    face: true,
+    sideColors: 0,
+  },
+};
+
+/**
+ * Augmentation a level changes. The side colour code is chiral (left is warm), so a mirrored
+ * image of a coded person, whose labels flip augmentation swaps, shows the left limbs in the
+ * right side's colours: the easy level turns flipping off. Faces survive mirroring (a frontal
+ * face stays frontal), so the other levels keep it.
+ */
+export const SYNTH_LEVEL_AUGMENT: Readonly<Record<SynthLevel, Partial<AugmentConfig>>> = {
+  easy: { flip: false },
+  standard: {},
+  hard: {},
+};
+
+/** The level a data section starts from when it names none. */
+export const DEFAULT_SYNTH_LEVEL: SynthLevel = "standard";
 
 /** Augmentation as in Newell et al. and Ke et al.: rotation, scaling, flip, colour jitter. */
 export type AugmentConfig = {
@@ -161,23 +264,12 @@ export const dataDefaults: DataConfig = {
   prefetch: 2,
   onError: "skip",
   synth: {
+    level: DEFAULT_SYNTH_LEVEL,
     seed: 1,
     trainSize: 20000,
     valSize: 1000,
     imageSize: 0,
-    poses: "mixed",
-    kinematicFraction: 0.25,
-    personScale: [0.45, 0.7],
-    rotation: 20,
-    poseJitter: 8,
-    proportions: 0.1,
-    clutter: 14,
-    limbClutter: 5,
-    occluders: 0.5,
-    distractors: 0.6,
-    maxDistractors: 2,
-    noise: 6,
-    lighting: 0.3,
+    ...SYNTH_LEVEL_KNOBS[DEFAULT_SYNTH_LEVEL],
   },
   augment: {
     enabled: true,
@@ -203,6 +295,7 @@ export const dataChoices: Choices = {
   "data.dataset": DATASET_CHOICES,
   "data.onError": ON_ERROR_CHOICES,
   "data.occludedTarget": OCCLUDED_TARGETS,
+  "data.synth.level": SYNTH_LEVELS,
   "data.synth.poses": POSE_SOURCES,
   "data.augment.rotationDist": ROTATION_DISTS,
 };
@@ -288,6 +381,14 @@ export function validateDataConfig(cfg: DataConfig, prefix = "data"): DataConfig
     ["synth.maxDistractors", isInt(s.maxDistractors, 0), "an integer >= 0", s.maxDistractors],
     ["synth.noise", s.noise >= 0, ">= 0", s.noise],
     ["synth.lighting", s.lighting >= 0 && s.lighting <= 1, "in [0, 1]", s.lighting],
+    ["synth.sideColors", isProb(s.sideColors), "in [0, 1]", s.sideColors],
+    [
+      "augment.flip",
+      !(s.sideColors > 0 && cfg.dataset === "synth" && a.enabled && a.flip && a.flipProb > 0),
+      "false when data.synth.sideColors > 0 (a mirrored image shows the left limbs in the " +
+      "right side's colours, so flipping would teach the wrong sides)",
+      a.flip,
+    ],
     ["augment.rotation", a.rotation >= 0 && a.rotation <= 180, "in [0, 180]", a.rotation],
     ["augment.rotationProb", isProb(a.rotationProb), "in [0, 1]", a.rotationProb],
     ["augment.scaleMin", a.scaleMin > 0, "> 0", a.scaleMin],
@@ -320,7 +421,11 @@ export function validateDataConfig(cfg: DataConfig, prefix = "data"): DataConfig
  * ```
  */
 export function dataConfig(override: unknown = {}): DataConfig {
-  const merged = mergeConfig({ data: dataDefaults }, { data: override }, { choices: dataChoices });
+  const merged = mergeConfig(
+    { data: dataDefaults },
+    withSynthLevel({ data: override }),
+    { choices: dataChoices },
+  );
   return validateDataConfig(merged.data);
 }
 
@@ -336,4 +441,37 @@ export function dataConfig(override: unknown = {}): DataConfig {
 export function synthImageSize(cfg: Pick<DataConfig, "inputSize" | "synth">): number {
   if (cfg.synth.imageSize > 0) return cfg.synth.imageSize;
   return Math.max(16, Math.round((cfg.inputSize * 4) / 3 / 8) * 8);
+}
+
+/**
+ * Puts the knobs of the SynthPose level an override names (`data.synth.level`), and the
+ * augmentation the level changes, under it, so that the override's own keys win over the
+ * level's and the level's win over the defaults. An
+ * override that names no level, or one that is not a level name (the merge then rejects it by
+ * name), is returned as it is.
+ *
+ * @example
+ * ```ts
+ * const o = withSynthLevel({ data: { synth: { level: "easy", clutter: 5 } } });
+ * // o.data.synth: the easy knobs, with clutter 5 and level "easy"
+ * ```
+ */
+export function withSynthLevel(override: unknown): unknown {
+  const synth = isPlainObject(override) && isPlainObject(override.data) &&
+      isPlainObject(override.data.synth)
+    ? override.data.synth
+    : undefined;
+  const level = synth?.level;
+  if (typeof level !== "string" || !(SYNTH_LEVELS as readonly string[]).includes(level)) {
+    return override;
+  }
+  const under = {
+    synth: SYNTH_LEVEL_KNOBS[level as SynthLevel],
+    augment: SYNTH_LEVEL_AUGMENT[level as SynthLevel],
+  };
+  return combineOverrides({ data: under }, override);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -16,7 +16,13 @@ import {
   mergeConfig,
   parseSet,
 } from "../config/config.ts";
-import { dataChoices, type DataConfig, dataDefaults, validateDataConfig } from "../data/config.ts";
+import {
+  dataChoices,
+  type DataConfig,
+  dataDefaults,
+  validateDataConfig,
+  withSynthLevel,
+} from "../data/config.ts";
 import { KitError } from "../io/errors.ts";
 import {
   lossChoices,
@@ -228,7 +234,7 @@ export function resolveExperiment(
   file: unknown = {},
   sets: readonly string[] = [],
 ): ExperimentConfig {
-  const override = combineOverrides(file, ...sets.map(parseSet));
+  const override = withSynthLevel(combineOverrides(file, ...sets.map(parseSet)));
   const merged = mergeConfig(experimentDefaults as unknown as ConfigObject, override, {
     choices: experimentChoices,
     variants: modelVariants,

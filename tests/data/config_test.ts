@@ -3,10 +3,12 @@ import {
   dataChoices,
   dataConfig,
   dataDefaults,
+  SYNTH_LEVEL_KNOBS,
   synthImageSize,
   validateDataConfig,
 } from "../../lib/data/config.ts";
 import { mergeConfig } from "../../lib/config/config.ts";
+import { resolveExperiment } from "../../lib/train/config.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
 Deno.test("the defaults are valid and overrides merge onto them", () => {
@@ -90,4 +92,35 @@ Deno.test("scenes default to 4/3 of the crop, rounded to 8 px", () => {
   assertEquals(synthImageSize(dataConfig({ inputSize: 256 })), 344);
   assertEquals(synthImageSize(dataConfig({ inputSize: 64 })), 88);
   assertEquals(synthImageSize(dataConfig({ synth: { imageSize: 100 } })), 100);
+});
+
+Deno.test("a SynthPose level sets its knobs, and knobs given explicitly win over the level's", () => {
+  const easy = dataConfig({ synth: { level: "easy" } });
+  assertEquals(easy.synth.level, "easy");
+  assertEquals(easy.synth.distractors, SYNTH_LEVEL_KNOBS.easy.distractors);
+  assertEquals(easy.synth.sideColors, 1);
+  // The side colour code is chiral, so the easy level turns flip augmentation off.
+  assertEquals(easy.augment.flip, false);
+  const mixed = dataConfig({ synth: { level: "easy", clutter: 9 } });
+  assertEquals([mixed.synth.clutter, mixed.synth.sideColors], [9, 1]);
+  const hard = resolveExperiment({}, ["data.synth.level=hard"]);
+  assertEquals(hard.data.synth.clutter, SYNTH_LEVEL_KNOBS.hard.clutter);
+  assertEquals(hard.data.augment.flip, true);
+  // With no level named, the defaults are the standard level's knobs.
+  assertEquals(dataDefaults.synth.level, "standard");
+  for (const [k, v] of Object.entries(SYNTH_LEVEL_KNOBS.standard)) {
+    assertEquals(dataDefaults.synth[k as keyof typeof dataDefaults.synth], v, k);
+  }
+});
+
+Deno.test("an unknown level is named, and the side colour code refuses flip augmentation", () => {
+  assertThrows(() => dataConfig({ synth: { level: "medium" } }), KitError, "data.synth.level");
+  assertThrows(
+    () => dataConfig({ synth: { level: "easy" }, augment: { flip: true } }),
+    KitError,
+    'config key "data.augment.flip" must be false when data.synth.sideColors > 0',
+  );
+  // Without flipping, or without the code, either is fine.
+  dataConfig({ synth: { sideColors: 0.5 }, augment: { flip: false } });
+  dataConfig({ synth: { sideColors: 0 }, augment: { flip: true } });
 });

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { dataConfig, dataDefaults, type SynthConfig } from "../../lib/data/config.ts";
+import { bodyParts, facing, randomAppearance } from "../../lib/data/synth/body.ts";
 import { SynthPose } from "../../lib/data/synth/dataset.ts";
 import { solidPaint } from "../../lib/data/synth/paint.ts";
 import {
@@ -12,7 +13,7 @@ import {
 import { Canvas, Capsule, Ellipse, Polygon } from "../../lib/data/synth/raster.ts";
 import { headSize } from "../../lib/data/types.ts";
 import { Random } from "../../lib/random/random.ts";
-import { J, NUM_JOINTS } from "../../lib/skeleton/mpii.ts";
+import { FLIP_PAIRS, J, NUM_JOINTS } from "../../lib/skeleton/mpii.ts";
 
 const synth = dataDefaults.synth;
 
@@ -143,4 +144,84 @@ Deno.test("a shape covers exactly the pixels it draws", () => {
       }
     }
   }
+});
+
+/** A frontal upright person in box units: its left side on the image's right. */
+function frontalPose(): Float64Array {
+  const xy = new Float64Array(2 * NUM_JOINTS);
+  const put = (j: number, x: number, y: number) => ((xy[2 * j] = x), (xy[2 * j + 1] = y));
+  put(J.head_top, 0, -0.45), put(J.upper_neck, 0, -0.32), put(J.thorax, 0, -0.28);
+  put(J.pelvis, 0, 0), put(J.l_shoulder, 0.1, -0.28), put(J.r_shoulder, -0.1, -0.28);
+  put(J.l_hip, 0.07, 0), put(J.r_hip, -0.07, 0), put(J.l_elbow, 0.12, -0.12);
+  put(J.r_elbow, -0.12, -0.12), put(J.l_wrist, 0.13, 0.02), put(J.r_wrist, -0.13, 0.02);
+  put(J.l_knee, 0.08, 0.22), put(J.r_knee, -0.08, 0.22), put(J.l_ankle, 0.08, 0.44);
+  put(J.r_ankle, -0.08, 0.44);
+  return xy;
+}
+
+/** The same figure with every left and right label swapped: the person seen from behind. */
+function swapSides(xy: Float64Array): Float64Array {
+  const out = new Float64Array(xy);
+  for (const [a, b] of FLIP_PAIRS) {
+    out[2 * a] = xy[2 * b]!, out[2 * a + 1] = xy[2 * b + 1]!;
+    out[2 * b] = xy[2 * a]!, out[2 * b + 1] = xy[2 * a + 1]!;
+  }
+  return out;
+}
+
+Deno.test("facing is +1 for a frontal person, -1 from behind, and ignores in-plane rotation", () => {
+  const front = frontalPose();
+  assert(facing(front) > 0.95, `${facing(front)}`);
+  assert(facing(swapSides(front)) < -0.95);
+  // Mirroring the image and swapping labels (flip augmentation) keeps a frontal person frontal.
+  assert(facing(mirrorPose(front)) > 0.95);
+  const t = 2.1,
+    rotated = front.map((_, i) =>
+      i % 2 === 0
+        ? Math.cos(t) * front[i]! - Math.sin(t) * front[i + 1]!
+        : Math.sin(t) * front[i - 1]! + Math.cos(t) * front[i]!
+    );
+  assert(Math.abs(facing(rotated) - facing(front)) < 1e-9);
+});
+
+Deno.test("a head facing the camera gets eyes and a mouth; one facing away gets hair", () => {
+  const look = {
+    ...randomAppearance(new Random(4), 100),
+    hair: { paint: solidPaint([9, 9, 9]), from: 0.3 },
+  };
+  const depth = new Float64Array(NUM_JOINTS);
+  const px = (xy: Float64Array) => xy.map((v) => 50 + 100 * v);
+  const plain = bodyParts(px(frontalPose()), depth, 100, look, new Random(1));
+  const front = bodyParts(px(frontalPose()), depth, 100, look, new Random(1), true);
+  const back = bodyParts(px(swapSides(frontalPose())), depth, 100, look, new Random(1), true);
+  assertEquals(front.length, plain.length + 3); // two eyes and a mouth
+  assertEquals(back.length, plain.length);
+  const headOf = (parts: typeof back) =>
+    parts.find((p) => p.shape instanceof Ellipse && p.shape.cap !== undefined)!.shape as Ellipse;
+  assertEquals(headOf(plain).cap!.from, 0.3);
+  assert(headOf(back).cap!.from < -0.5, "hair covers the back of the head");
+});
+
+Deno.test("the side colour code paints left limbs warm and right limbs cool", () => {
+  const cfg = dataConfig({ synth: { level: "easy", valSize: 40 } }).synth;
+  const ds = new SynthPose(cfg, "val", 96);
+  let checked = 0, right = 0;
+  for (let i = 0; i < 40; i++) {
+    const s = ds.render(i);
+    for (
+      const [j, warm] of [[J.l_wrist, true], [J.r_wrist, false], [J.l_ankle, true], [
+        J.r_ankle,
+        false,
+      ]] as const
+    ) {
+      const [x, y, v] = s.keypoints[j]!;
+      if (v !== 2) continue;
+      const o = 3 * (Math.round(y) * s.image.width + Math.round(x));
+      const [r, b] = [s.image.data[o]!, s.image.data[o + 2]!];
+      checked++;
+      if ((r > b) === warm) right++;
+    }
+  }
+  assert(checked > 60, `${checked} visible wrists and ankles`);
+  assert(right / checked > 0.85, `${right} of ${checked} joints in their side's colour`);
 });

@@ -1,7 +1,13 @@
 /**
- * A SynthPose person: clothing and skin, and the shapes of the body (torso, neck, head with hair,
- * tapered limbs, hands, feet) laid over a pose. Left and right limbs wear the same clothes, so
- * colour never tells them apart; only the body's structure does.
+ * A SynthPose person: clothing and skin, and the shapes of the body (torso, neck, head with hair
+ * and face, tapered limbs, hands, feet) laid over a pose.
+ *
+ * Left and right are MPII's: the person's own. A 2D figure with no cue to which way it faces
+ * is ambiguous under that convention (a figure seen from the front and the same figure seen
+ * from the back swap every left and right label), so SynthPose gives the cues real photographs
+ * give: a face on a head that faces the camera and hair over the back of one that faces away
+ * (`synth.face`). The side colour code (`synth.sideColors`) is an artificial, stronger cue for
+ * easy data: left limbs in warm colours, right limbs in cool ones.
  *
  * @module
  */
@@ -10,9 +16,11 @@ import type { Random } from "../../random/random.ts";
 import { J } from "../../skeleton/mpii.ts";
 import {
   hairColor,
+  hsv,
   type Paint,
   randomColor,
   randomPaint,
+  type Rgb,
   shade,
   skinColor,
   solidPaint,
@@ -31,17 +39,24 @@ export interface Appearance {
   readonly hair: { readonly paint: Paint; readonly from: number } | null;
   /** Width multiplier: slim < 1 < stocky. */
   readonly build: number;
+  /** The side colour code (left limbs warm, right limbs cool), or null (same clothes both sides). */
+  readonly sides: { readonly left: Paint; readonly right: Paint } | null;
 }
 
+/** Hue ranges (degrees) of the side colour code: warm on the left, cool on the right. */
+export const SIDE_HUES = { left: [0, 45], right: [190, 240] } as const;
+
 /**
- * A random appearance; `px` is the person box in pixels (texture periods scale with it).
+ * A random appearance; `px` is the person box in pixels (texture periods scale with it), and
+ * `sideColors` the probability that the person wears the side colour code.
  *
  * @example
  * ```ts
  * const look = randomAppearance(rng, 180);
+ * look.sides; // null: no side colour code by default
  * ```
  */
-export function randomAppearance(rng: Random, px: number): Appearance {
+export function randomAppearance(rng: Random, px: number, sideColors = 0): Appearance {
   const grain = px / 25;
   const skinC = skinColor(rng);
   const topC = randomColor(rng);
@@ -66,8 +81,40 @@ export function randomAppearance(rng: Random, px: number): Appearance {
       }
       : null,
     build: Math.exp(rng.normal(0, 0.15)),
+    sides: sideColors > 0 && rng.chance(sideColors)
+      ? {
+        left: solidPaint(hsv(rng.uniform(...SIDE_HUES.left), 0.85, rng.uniform(0.7, 0.95))),
+        right: solidPaint(hsv(rng.uniform(...SIDE_HUES.right), 0.85, rng.uniform(0.7, 0.95))),
+      }
+      : null,
   };
 }
+
+/**
+ * Which way a posed person faces, from the 2D order of its shoulders and hips against the spine:
+ * +1 facing the camera (its left shoulder on the image's right of an upright body), -1 facing
+ * away, near 0 in profile. It is the sine of the angle between the right-to-left shoulder-and-hip
+ * direction and the spine (thorax to pelvis), so rotation in the image plane does not change it.
+ *
+ * @example
+ * ```ts
+ * facing(xy); // 0.97 for a frontal upright person, -0.97 for the same seen from behind
+ * ```
+ */
+export function facing(xy: Float64Array): number {
+  const x = (j: number) => xy[2 * j]!;
+  const y = (j: number) => xy[2 * j + 1]!;
+  const ux = x(J.l_shoulder) - x(J.r_shoulder) + x(J.l_hip) - x(J.r_hip);
+  const uy = y(J.l_shoulder) - y(J.r_shoulder) + y(J.l_hip) - y(J.r_hip);
+  const vx = x(J.pelvis) - x(J.thorax), vy = y(J.pelvis) - y(J.thorax);
+  const n = Math.hypot(ux, uy) * Math.hypot(vx, vy);
+  return n < 1e-9 ? 0 : (ux * vy - uy * vx) / n;
+}
+
+/** |facing| above which a head shows a face (front) or the back of the head (away). */
+const FACING_FACE = 0.25;
+const EYE_COLOR: Rgb = [25, 22, 28];
+const MOUTH_COLOR: Rgb = [110, 35, 40];
 
 /** A drawn piece of a person: its shape, the joints it carries, and its depth. */
 export interface BodyPart {
@@ -90,21 +137,22 @@ const RADII = {
 } as const;
 
 const LIMBS = [
-  { chain: [J.r_shoulder, J.r_elbow, J.r_wrist], arm: true },
-  { chain: [J.l_shoulder, J.l_elbow, J.l_wrist], arm: true },
-  { chain: [J.r_hip, J.r_knee, J.r_ankle], arm: false },
-  { chain: [J.l_hip, J.l_knee, J.l_ankle], arm: false },
+  { chain: [J.r_shoulder, J.r_elbow, J.r_wrist], arm: true, isLeft: false },
+  { chain: [J.l_shoulder, J.l_elbow, J.l_wrist], arm: true, isLeft: true },
+  { chain: [J.r_hip, J.r_knee, J.r_ankle], arm: false, isLeft: false },
+  { chain: [J.l_hip, J.l_knee, J.l_ankle], arm: false, isLeft: true },
 ] as const;
 
 const TORSO_JOINTS = [J.pelvis, J.thorax, J.r_hip, J.l_hip, J.r_shoulder, J.l_shoulder];
 
 /**
  * The parts of a person posed at `xy` (image px, `[x0, y0, ...]`) with joint depths `depth`,
- * for a person box of `box` px, sorted far to near (draw in this order).
+ * for a person box of `box` px, sorted far to near (draw in this order). With `face`, a head
+ * facing the camera gets eyes and a mouth and one facing away is covered by its hair.
  *
  * @example
  * ```ts
- * for (const part of bodyParts(xy, depth, 180, look, rng)) part.shape.draw(canvas);
+ * for (const part of bodyParts(xy, depth, 180, look, rng, true)) part.shape.draw(canvas);
  * ```
  */
 export function bodyParts(
@@ -113,6 +161,7 @@ export function bodyParts(
   box: number,
   look: Appearance,
   rng: Random,
+  face = false,
 ): BodyPart[] {
   const x = (j: number) => xy[2 * j]!;
   const y = (j: number) => xy[2 * j + 1]!;
@@ -187,6 +236,9 @@ export function bodyParts(
   });
   const hx = x(J.head_top) - x(J.upper_neck), hy = y(J.head_top) - y(J.upper_neck);
   const headLen = Math.max(1, Math.hypot(hx, hy));
+  const turned = face ? facing(xy) : 0;
+  // Seen from behind, the hair covers the head down to the nape.
+  const hair = look.hair && turned < -FACING_FACE ? { ...look.hair, from: -0.75 } : look.hair;
   parts.push({
     shape: new Ellipse(
       x(J.upper_neck) + hx / 2,
@@ -196,24 +248,29 @@ export function bodyParts(
       Math.atan2(hy, hx),
       look.skin,
       0.35,
-      look.hair ?? undefined,
+      hair ?? undefined,
     ),
     joints: [J.upper_neck, J.head_top],
     depth: headZ,
   });
+  if (turned > FACING_FACE) parts.push(...faceParts(xy, headLen, headZ));
 
   // Limbs: upper and lower segment, then hand or foot, each a little nearer than the last so
   // a bent limb overlaps itself the right way round.
   const footSide = rng.chance(0.5) ? 1 : -1;
-  for (const { chain, arm } of LIMBS) {
+  for (const { chain, arm, isLeft } of LIMBS) {
     const [a, b, c] = chain;
     const limbZ = z(chain);
     const [r0, r1] = arm ? RADII.upperArm : RADII.thigh;
     const [r2, r3] = arm ? RADII.forearm : RADII.shin;
-    const upperPaint = arm ? (look.sleeves === "none" ? look.skin : look.top) : look.bottom;
-    const lowerPaint = arm
-      ? (look.sleeves === "long" ? look.top : look.skin)
-      : (look.trousers === "long" ? look.bottom : look.skin);
+    // The side colour code paints the whole limb, hand and foot included.
+    const sidePaint = look.sides && (isLeft ? look.sides.left : look.sides.right);
+    const upperPaint = sidePaint ??
+      (arm ? (look.sleeves === "none" ? look.skin : look.top) : look.bottom);
+    const lowerPaint = sidePaint ??
+      (arm
+        ? (look.sleeves === "long" ? look.top : look.skin)
+        : (look.trousers === "long" ? look.bottom : look.skin));
     parts.push({
       shape: new Capsule(x(a), y(a), r0 * w, x(b), y(b), r1 * w, upperPaint),
       joints: [a, b],
@@ -235,7 +292,7 @@ export function bodyParts(
           r * 1.4,
           r,
           Math.atan2(dy, dx),
-          look.skin,
+          sidePaint ?? look.skin,
         ),
         joints: [c],
         depth: limbZ + 2e-4,
@@ -252,7 +309,7 @@ export function bodyParts(
           x(c) + fx * len,
           y(c) + fy * len,
           RADII.foot * w * 0.8,
-          look.shoes,
+          sidePaint ?? look.shoes,
           0.3,
         ),
         joints: [c],
@@ -261,4 +318,43 @@ export function bodyParts(
     }
   }
   return parts.sort((p, q) => p.depth - q.depth);
+}
+
+/**
+ * Eyes and a mouth on a head facing the camera, placed along the chin-to-crown axis (eyes a
+ * little above the middle, a mouth near the chin), drawn just in front of the head.
+ */
+function faceParts(xy: Float64Array, headLen: number, headZ: number): BodyPart[] {
+  const cx = xy[2 * J.upper_neck]!, cy = xy[2 * J.upper_neck + 1]!;
+  const ax = (xy[2 * J.head_top]! - cx) / headLen, ay = (xy[2 * J.head_top + 1]! - cy) / headLen;
+  const at = (along: number, across: number): [number, number] => [
+    cx + headLen * (along * ax - across * ay),
+    cy + headLen * (along * ay + across * ax),
+  ];
+  const angle = Math.atan2(ay, ax);
+  const eye = Math.max(0.6, 0.075 * headLen);
+  const joints = [J.upper_neck, J.head_top];
+  const parts: BodyPart[] = [-1, 1].map((side) => {
+    const [ex, ey] = at(0.55, side * 0.17);
+    return {
+      shape: new Ellipse(ex, ey, eye, eye, angle, solidPaint(EYE_COLOR), 0),
+      joints,
+      depth: headZ + 1e-5,
+    };
+  });
+  const [mx, my] = at(0.24, 0);
+  parts.push({
+    shape: new Ellipse(
+      mx,
+      my,
+      0.05 * headLen + 0.3,
+      0.13 * headLen,
+      angle,
+      solidPaint(MOUTH_COLOR),
+      0,
+    ),
+    joints,
+    depth: headZ + 1e-5,
+  });
+  return parts;
 }

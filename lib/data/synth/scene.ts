@@ -215,7 +215,7 @@ export function renderScene(
   const rotation = Math.max(-3, Math.min(3, rng.normal(0, 1))) * cfg.rotation;
   const pose = samplePose(rng, split, poseOpts);
   const xy = placePose(pose.xy, center, box, rotation);
-  const look: Appearance = randomAppearance(rng, box);
+  const look: Appearance = randomAppearance(rng, box, cfg.sideColors);
 
   drawBackground(canvas, rng, cfg, box);
 
@@ -232,11 +232,12 @@ export function renderScene(
     ];
     const other = samplePose(rng, split, poseOpts);
     const otherXy = placePose(other.xy, otherCenter, otherBox, rng.normal(0, cfg.rotation));
-    const parts = bodyParts(otherXy, other.depth, otherBox, randomAppearance(rng, otherBox), rng);
+    const otherLook = randomAppearance(rng, otherBox, cfg.sideColors);
+    const parts = bodyParts(otherXy, other.depth, otherBox, otherLook, rng, cfg.face);
     if (rng.chance(0.6)) behind.push(...parts.map((p) => p.shape));
     else layers.push(...parts.map((p): Layer => ({ shape: p.shape, owner: "other", joints: [] })));
   }
-  const targetParts: BodyPart[] = bodyParts(xy, pose.depth, box, look, rng);
+  const targetParts: BodyPart[] = bodyParts(xy, pose.depth, box, look, rng, cfg.face);
   const ordered: Layer[] = [
     ...targetParts.map((p): Layer => ({ shape: p.shape, owner: "target", joints: p.joints })),
     ...layers,
