@@ -17,7 +17,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, parseBackend } from "../lib/backend/select.ts";
 import { numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
-import { dataConfig } from "../lib/data/config.ts";
+import {
+  dataConfig,
+  DEFAULT_SYNTH_LEVEL,
+  SYNTH_LEVELS,
+  type SynthLevel,
+} from "../lib/data/config.ts";
 import { annotationsOf, type BaselineResult, meanPoseBaseline } from "../lib/data/baseline.ts";
 import { openDataset } from "../lib/data/open.ts";
 import { disposeBatch, openPipeline } from "../lib/data/pipeline.ts";
@@ -127,16 +132,21 @@ export function formatPipelineBench(r: PipelineBenchResult): string {
 }
 
 /**
- * The mean-pose baseline's PCKh@0.5 on SynthPose with the default config: the mean pose of
- * `trainCount` training people evaluated on `valCount` validation people (annotations only).
+ * The mean-pose baseline's PCKh@0.5 on SynthPose at a level (default: the default level): the
+ * mean pose of `trainCount` training people evaluated on `valCount` validation people
+ * (annotations only).
  *
  * @example
  * ```ts
  * formatBaseline("SynthPose", await synthBaseline()); // "SynthPose mean pose: PCKh@0.5 Head ..."
  * ```
  */
-export async function synthBaseline(trainCount = 5000, valCount = 1000): Promise<BaselineResult> {
-  const cfg = dataConfig({ synth: { trainSize: trainCount, valSize: valCount } });
+export async function synthBaseline(
+  trainCount = 5000,
+  valCount = 1000,
+  level: SynthLevel = DEFAULT_SYNTH_LEVEL,
+): Promise<BaselineResult> {
+  const cfg = dataConfig({ synth: { level, trainSize: trainCount, valSize: valCount } });
   const train = await annotationsOf(await openDataset(cfg, "train"), trainCount);
   const val = await annotationsOf(await openDataset(cfg, "val"), valCount);
   return meanPoseBaseline(train, val);
@@ -202,7 +212,11 @@ if (import.meta.main) {
       USAGE,
     );
     if (flags.baseline) {
-      console.log(formatBaseline("SynthPose (default config)", await synthBaseline()));
+      for (const level of SYNTH_LEVELS) {
+        console.log(
+          formatBaseline(`SynthPose, ${level} level`, await synthBaseline(5000, 1000, level)),
+        );
+      }
       const json = flags["mpii-json"], h5 = flags["mpii-h5"];
       if (typeof json === "string" && typeof h5 === "string") {
         console.log(formatBaseline("MPII", await mpiiBaseline(json, h5)));
