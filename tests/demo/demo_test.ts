@@ -1,0 +1,148 @@
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { join } from "@std/path";
+import { launchChromium } from "../../lib/browser/chromium.ts";
+import { demoCrop, type DemoKeypoint } from "../../lib/demo/pose.ts";
+import { startDemoServer } from "../../lib/demo/server.ts";
+import { buildModel } from "../../lib/models/build.ts";
+import { useTestBackend } from "../../lib/testing/mod.ts";
+import { saveCheckpoint } from "../../lib/train/checkpoint.ts";
+import { resolveExperiment } from "../../lib/train/config.ts";
+import { encodePng } from "../../lib/viz/draw.ts";
+
+await useTestBackend();
+
+/** Pixels from the page and from `deno task predict` may differ by float rounding only. */
+const TOLERANCE_PX = 1;
+
+Deno.test("a whole image's crop is predict's default and a box's is the MPII person crop", () => {
+  const whole = demoCrop(640, 480);
+  assertEquals(whole.center, [319.5, 239.5]);
+  assertEquals(whole.scale, 3.2);
+  assertEquals(whole.crop, { padding: 1, shiftY: 0 });
+  const box = demoCrop(640, 480, [100, 50, 300, 450]);
+  assertEquals(box.center, [200, 250]);
+  assertEquals(box.scale, 2);
+  assertEquals(box.crop, { padding: 1.25, shiftY: 15 });
+});
+
+/** A 2-stack hourglass checkpoint with seeded initial weights: no training needed to compare. */
+async function tinyCheckpoint(dir: string): Promise<void> {
+  const config = resolveExperiment({
+    name: "demo-test",
+    data: { inputSize: 64 },
+    model: { kind: "hourglass", inputSize: 64, stacks: 2, features: 16, depth: 2 },
+  });
+  const pm = buildModel(config.model, { seed: 7 });
+  try {
+    await saveCheckpoint(dir, {
+      model: pm.model,
+      config: config as unknown as Record<string, never>,
+      state: { step: 1, epoch: 1, batchInEpoch: 0, scores: [0], bestScore: 0, bestStep: 1 },
+      isBest: true,
+    });
+  } finally {
+    pm.model.dispose();
+  }
+}
+
+/** A 120 x 96 RGB test card: gradients and discs, so every crop looks different. */
+function testCard(): Uint8Array {
+  const width = 120, height = 96;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const disc = (x - 40) ** 2 + (y - 30) ** 2 < 200 || (x - 85) ** 2 + (y - 70) ** 2 < 150;
+      data.set([(x * 2) % 256, (y * 3) % 256, disc ? 250 : (x * y) % 97], (y * width + x) * 3);
+    }
+  }
+  return encodePng({ width, height, data });
+}
+
+async function predictCli(
+  checkpoint: string,
+  image: string,
+  out: string,
+  crop?: { center: readonly number[]; scale: number },
+): Promise<DemoKeypoint[]> {
+  const args = ["run", "-A", "lib/cli/predict.ts", "--checkpoint", checkpoint, "--out", out];
+  if (crop) args.push("--center", crop.center.join(","), "--scale", String(crop.scale));
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [...args, "--backend", "cpu", image],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(r.success, `deno task predict failed: ${new TextDecoder().decode(r.stderr)}`);
+  const record = JSON.parse(await Deno.readTextFile(join(out, "card.json")));
+  return record.keypoints;
+}
+
+function assertSameKeypoints(page: DemoKeypoint[], cli: DemoKeypoint[], what: string): void {
+  assertEquals(page.map((k) => k.joint), cli.map((k) => k.joint));
+  page.forEach((k, j) => {
+    const d = Math.hypot(k.x - cli[j]!.x, k.y - cli[j]!.y);
+    assert(
+      d <= TOLERANCE_PX,
+      `${what}: ${k.joint} is at (${k.x.toFixed(2)}, ${k.y.toFixed(2)}) in the page but at ` +
+        `(${cli[j]!.x.toFixed(2)}, ${cli[j]!.y.toFixed(2)}) from deno task predict (${
+          d.toFixed(2)
+        } px)`,
+    );
+  });
+}
+
+Deno.test({
+  name:
+    "the demo page predicts the same keypoints as deno task predict, whole image and dragged box",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "posekit-demo-test-" });
+    const run = join(tmp, "run");
+    const image = join(tmp, "card.png");
+    await tinyCheckpoint(run);
+    await Deno.writeFile(image, testCard());
+    const server = await startDemoServer(run, { port: 0 });
+    const browser = await launchChromium({ width: 1200, height: 900 });
+    try {
+      assertEquals(server.meta.outputIndex, 1); // the second stack's heatmaps
+      const page = await browser.newPage();
+      await page.goto(`${server.url}?backend=cpu`);
+      await page.waitFor(
+        "posekitDemo.ready || posekitDemo.error",
+        "the demo did not load its checkpoint",
+      );
+      assertEquals(await page.evaluate("posekitDemo.error ?? null"), null);
+      assertStringIncludes(await page.evaluate<string>("posekitDemo.backend"), "cpu");
+
+      // Pick the image as a user does; the whole image is predicted at once.
+      await page.setInputFiles("#file", [image]);
+      await page.waitFor("posekitDemo.predictions >= 1", "no prediction after picking an image");
+      const whole = await page.evaluate<{ keypoints: DemoKeypoint[] }>("posekitDemo.last");
+      assertSameKeypoints(whole.keypoints, await predictCli(run, image, join(tmp, "a")), "whole");
+      assertEquals(await page.evaluate("document.querySelectorAll('#heatmaps canvas').length"), 16);
+
+      // Drag a box around part of the image: the crop of `predict --center --scale`.
+      const rect = await page.evaluate<{ x: number; y: number }>(
+        "(() => { const r = document.getElementById('view').getBoundingClientRect(); return { x: r.left, y: r.top }; })()",
+      );
+      await page.drag([rect.x + 20, rect.y + 10], [rect.x + 90, rect.y + 90]);
+      await page.waitFor("posekitDemo.predictions >= 2", "no prediction after dragging a box");
+      const boxed = await page.evaluate<
+        { keypoints: DemoKeypoint[]; box: number[]; center: number[]; scale: number }
+      >("posekitDemo.last");
+      assertEquals(boxed.box, [20, 10, 90, 90]);
+      assertSameKeypoints(
+        boxed.keypoints,
+        await predictCli(run, image, join(tmp, "b"), boxed),
+        "box",
+      );
+      const thrown = page.messages.filter((m) => m.kind === "exception");
+      assertEquals(thrown, [], "the page threw");
+    } finally {
+      await browser.close();
+      await server.stop();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+});
