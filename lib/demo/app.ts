@@ -8,13 +8,12 @@
  * @module
  */
 
-/// <reference lib="dom" />
-
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import type { RgbImage } from "../data/types.ts";
 import { EDGES, JOINT_LABELS, JOINT_SIDES } from "../skeleton/mpii.ts";
 import { heatmapImage, type Rgb, SIDE_COLORS } from "../viz/colors.ts";
+import { browser, type FileInput, type PageCanvas, type PageElement } from "./dom.ts";
 import { type DemoBox, type DemoMeta, type DemoPrediction, predictPose } from "./pose.ts";
 
 /** Backends tried in order when the page's URL does not name one (`?backend=cpu`). */
@@ -37,7 +36,8 @@ interface DemoState {
 const state: DemoState = { ready: false, predictions: 0 };
 (globalThis as unknown as { posekitDemo: DemoState }).posekitDemo = state;
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const { document } = browser();
+const $ = <T extends PageElement>(id: string) => document.getElementById(id) as T;
 const status = (text: string) => $("status").textContent = text;
 const css = (rgb: readonly number[]) => `rgb(${rgb.join(",")})`;
 
@@ -77,7 +77,7 @@ function viewScale(): number {
 }
 
 function draw(dragBox?: DemoBox): void {
-  const canvas = $<HTMLCanvasElement>("view");
+  const canvas = $<PageCanvas>("view");
   if (!image) return;
   const k = viewScale();
   canvas.width = Math.round(image.rgb.width * k);
@@ -114,8 +114,8 @@ function draw(dragBox?: DemoBox): void {
   });
 }
 
-function rgbToCanvas(rgb: Rgb): HTMLCanvasElement {
-  const c = document.createElement("canvas");
+function rgbToCanvas(rgb: Rgb): PageCanvas {
+  const c = document.createElement("canvas") as PageCanvas;
   c.width = rgb.width;
   c.height = rgb.height;
   const out = new ImageData(rgb.width, rgb.height);
@@ -184,7 +184,7 @@ async function loadImage(file: Blob): Promise<void> {
     colorSpaceConversion: "none",
     premultiplyAlpha: "none",
   });
-  const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const c = new (browser().OffscreenCanvas)(bitmap.width, bitmap.height);
   const g = c.getContext("2d")!;
   g.drawImage(bitmap, 0, 0);
   const rgba = g.getImageData(0, 0, bitmap.width, bitmap.height).data;
@@ -200,8 +200,8 @@ async function loadImage(file: Blob): Promise<void> {
 }
 
 function setupInput(): void {
-  const canvas = $<HTMLCanvasElement>("view");
-  const toImage = (ev: MouseEvent): [number, number] => {
+  const canvas = $<PageCanvas>("view");
+  const toImage = (ev: { clientX: number; clientY: number }): [number, number] => {
     const r = canvas.getBoundingClientRect();
     const k = viewScale();
     const clamp = (v: number, hi: number) => Math.min(hi, Math.max(0, v));
@@ -226,7 +226,7 @@ function setupInput(): void {
   canvas.addEventListener("mousemove", (ev) => {
     if (start) draw(boxOf(start, toImage(ev)));
   });
-  globalThis.addEventListener("mouseup", (ev) => {
+  browser().addEventListener("mouseup", (ev) => {
     if (!start) return;
     const b = boxOf(start, toImage(ev));
     start = undefined;
@@ -239,8 +239,8 @@ function setupInput(): void {
     box = null;
     run().catch(fail);
   });
-  $<HTMLInputElement>("file").addEventListener("change", (ev) => {
-    const f = (ev.target as HTMLInputElement).files?.[0];
+  $<FileInput>("file").addEventListener("change", (ev) => {
+    const f = (ev.target as FileInput).files?.[0];
     if (f) loadImage(f).catch(fail);
   });
   document.addEventListener("dragover", (ev) => ev.preventDefault());
