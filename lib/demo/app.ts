@@ -20,6 +20,8 @@ import { type DemoBox, type DemoMeta, type DemoPrediction, predictPose } from ".
 const BACKEND_ORDER = ["webgpu", "webgl", "cpu"];
 /** Largest size of the image view, CSS pixels. */
 const VIEW_MAX = { width: 720, height: 560 };
+/** Small images are shown at most this many times their size. */
+const MAX_ZOOM = 3;
 /** Heatmap tiles are drawn this many times their size. */
 const HEATMAP_ZOOM = 4;
 
@@ -70,10 +72,11 @@ let image: { rgb: RgbImage; bitmap: ImageBitmap } | undefined;
 let box: DemoBox | null = null;
 let prediction: DemoPrediction | undefined;
 
-/** Image pixels to view pixels. */
+/** Image pixels to view pixels: large images shrink to fit, small ones grow by a whole factor. */
 function viewScale(): number {
   if (!image) return 1;
-  return Math.min(1, VIEW_MAX.width / image.rgb.width, VIEW_MAX.height / image.rgb.height);
+  const fit = Math.min(VIEW_MAX.width / image.rgb.width, VIEW_MAX.height / image.rgb.height);
+  return fit >= 1 ? Math.min(MAX_ZOOM, Math.floor(fit)) : fit;
 }
 
 function draw(dragBox?: DemoBox): void {

@@ -126,7 +126,13 @@ Deno.test({
       const rect = await page.evaluate<{ x: number; y: number }>(
         "(() => { const r = document.getElementById('view').getBoundingClientRect(); return { x: r.left, y: r.top }; })()",
       );
-      await page.drag([rect.x + 20, rect.y + 10], [rect.x + 90, rect.y + 90]);
+      // The 120 x 96 card is shown 3 times its size (VIEW_MAX / MAX_ZOOM in app.ts).
+      const zoom = await page.evaluate<number>("document.getElementById('view').width / 120");
+      assertEquals(zoom, 3);
+      await page.drag([rect.x + 20 * zoom, rect.y + 10 * zoom], [
+        rect.x + 90 * zoom,
+        rect.y + 90 * zoom,
+      ]);
       await page.waitFor("posekitDemo.predictions >= 2", "no prediction after dragging a box");
       const boxed = await page.evaluate<
         { keypoints: DemoKeypoint[]; box: number[]; center: number[]; scale: number }
