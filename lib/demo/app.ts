@@ -22,8 +22,8 @@ const BACKEND_ORDER = ["webgpu", "webgl", "cpu"];
 const VIEW_MAX = { width: 720, height: 560 };
 /** Small images are shown at most this many times their size. */
 const MAX_ZOOM = 3;
-/** Heatmap tiles are drawn this many times their size. */
-const HEATMAP_ZOOM = 4;
+/** Heatmap tiles are enlarged (whole factors) to about this many CSS pixels. */
+const HEATMAP_TILE = 96;
 
 /** What a test (or a curious user in the console) can read. */
 interface DemoState {
@@ -150,7 +150,7 @@ function showResults(p: DemoPrediction): void {
       rgbToCanvas(heatmapImage(values, width, height, {
         channels: JOINT_LABELS.length,
         channel: j,
-        zoom: HEATMAP_ZOOM,
+        zoom: Math.max(1, Math.round(HEATMAP_TILE / width)),
       })),
     );
     const cap = document.createElement("figcaption");
