@@ -107,13 +107,22 @@ async function saveScreenshot(
   await Deno.writeFile(path, png);
 }
 
+/** notebooks/*.ipynb, sorted. */
+function committedNotebooks(): string[] {
+  try {
+    return [...Deno.readDirSync("notebooks")].filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+      .map((e) => join("notebooks", e.name)).sort();
+  } catch (e) {
+    throw new KitError(
+      `notebooks/: cannot list (${(e as Error).message}); run from the kit's root`,
+    );
+  }
+}
+
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, { string: ["out"], boolean: ["untrusted"] }, USAGE);
   const outDir = resolve((flags.out as string | undefined) ?? join("runs", "browser-check"));
-  const paths = flags._.length > 0
-    ? flags._
-    : [...Deno.readDirSync("notebooks")].filter((e) => e.isFile && e.name.endsWith(".ipynb"))
-      .map((e) => join("notebooks", e.name)).sort();
+  const paths = flags._.length > 0 ? flags._ : committedNotebooks();
   if (paths.length === 0) throw new KitError("no notebooks given and none under notebooks/");
   const trusted = !flags.untrusted;
   await Deno.mkdir(outDir, { recursive: true });
