@@ -36,6 +36,14 @@ const USAGE = `usage: deno task browser-check [--out <dir>] [--untrusted] [<note
 /** Height cap of a screenshot, CSS pixels (Chromium's capture limit is 16,384). */
 const MAX_SCREENSHOT_HEIGHT = 16_000;
 const PAGE_WIDTH = 1280;
+/** True once MathJax (2, as classic Notebook loads it) has typeset and hidden its message. */
+const MATHJAX_DONE = `(() => {
+  const mj = window.MathJax;
+  if (!mj || !mj.Hub || !mj.Hub.queue) return false;
+  const msg = document.getElementById('MathJax_Message');
+  const hidden = !msg || msg.style.display === 'none' || msg.innerText.trim() === '';
+  return mj.Hub.queue.pending === 0 && !mj.Hub.queue.running && hidden;
+})()`;
 
 /** Opens one notebook, judges it, saves its screenshot; returns its problems. */
 async function lookAt(
@@ -54,6 +62,11 @@ async function lookAt(
       60_000,
     );
     const problems: string[] = [];
+    // MathJax typesets after the page loads; until it ends its "Loading [MathJax]..." box is on
+    // the page (and would be in the screenshot).
+    await page.waitFor(MATHJAX_DONE, "MathJax did not finish", 20_000).catch((e) =>
+      console.log(`  warning: ${name}: ${(e as Error).message}`)
+    );
     // A modal (kernel not found, notebook invalid) is the first thing a reader would see.
     const modal = await page.evaluate<string | null>(
       `(() => { const m = document.querySelector('.modal.in .modal-body');
