@@ -116,17 +116,31 @@ Deno.test({
     try {
       assertEquals(server.meta.outputIndex, 1); // the second stack's heatmaps
       const page = await browser.newPage();
+      // What a person would see when a step fails: the page's status line and what it threw.
+      const seen = async () => {
+        const status = await page.evaluate<string>("document.getElementById('status').innerText")
+          .catch(() => "(no status line)");
+        const errors = page.messages.filter((m) => m.kind === "exception" || m.level === "error");
+        return `the page shows "${status}"${
+          errors.length ? `; it logged: ${errors.map((m) => m.text).join(" | ")}` : ""
+        }`;
+      };
+      const waitFor = async (condition: string, what: string) => {
+        try {
+          await page.waitFor(`(${condition}) || posekitDemo.error`, what);
+        } catch (e) {
+          throw new Error(`${(e as Error).message}; ${await seen()}`);
+        }
+        const error = await page.evaluate<string | null>("posekitDemo.error ?? null");
+        assertEquals(error, null, `${what}: ${await seen()}`);
+      };
       await page.goto(`${server.url}?backend=cpu`);
-      await page.waitFor(
-        "posekitDemo.ready || posekitDemo.error",
-        "the demo did not load its checkpoint",
-      );
-      assertEquals(await page.evaluate("posekitDemo.error ?? null"), null);
+      await waitFor("posekitDemo.ready", "the demo did not load its checkpoint");
       assertStringIncludes(await page.evaluate<string>("posekitDemo.backend"), "cpu");
 
       // Pick the image as a user does; the whole image is predicted at once.
       await page.setInputFiles("#file", [image]);
-      await page.waitFor("posekitDemo.predictions >= 1", "no prediction after picking an image");
+      await waitFor("posekitDemo.predictions >= 1", "no prediction after picking an image");
       const whole = await page.evaluate<{ keypoints: DemoKeypoint[] }>("posekitDemo.last");
       assertSameKeypoints(whole.keypoints, cliWhole, "whole");
       assertEquals(await page.evaluate("document.querySelectorAll('#heatmaps canvas').length"), 16);
@@ -142,7 +156,7 @@ Deno.test({
         rect.x + box[2] * zoom,
         rect.y + box[3] * zoom,
       ]);
-      await page.waitFor("posekitDemo.predictions >= 2", "no prediction after dragging a box");
+      await waitFor("posekitDemo.predictions >= 2", "no prediction after dragging a box");
       const boxed = await page.evaluate<
         { keypoints: DemoKeypoint[]; box: number[]; center: number[]; scale: number }
       >("posekitDemo.last");
