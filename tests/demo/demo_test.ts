@@ -7,6 +7,7 @@ import { buildModel } from "../../lib/models/build.ts";
 import { useTestBackend } from "../../lib/testing/mod.ts";
 import { saveCheckpoint } from "../../lib/train/checkpoint.ts";
 import { resolveExperiment } from "../../lib/train/config.ts";
+import { encodeBase64 } from "../../lib/viz/base64.ts";
 import { encodePng } from "../../lib/viz/draw.ts";
 
 await useTestBackend();
@@ -93,7 +94,7 @@ function assertSameKeypoints(page: DemoKeypoint[], cli: DemoKeypoint[], what: st
 
 Deno.test({
   name:
-    "the demo page predicts the same keypoints as deno task predict, whole image and dragged box",
+    "the demo page predicts the same keypoints as deno task predict for a picked, boxed and dropped image",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -163,6 +164,20 @@ Deno.test({
       assertEquals(boxed.box, [...box]);
       assertEquals([boxed.center, boxed.scale], [boxCrop.center, boxCrop.scale]);
       assertSameKeypoints(boxed.keypoints, cliBox, "box");
+      // Drop the image on the page, as from a file manager: a new image, predicted whole.
+      const b64 = encodeBase64(await Deno.readFile(image));
+      await page.evaluate(`(() => {
+        const bytes = Uint8Array.from(atob("${b64}"), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], "card.png", { type: "image/png" }));
+        document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true }));
+      })()`);
+      await waitFor("posekitDemo.predictions >= 3", "no prediction after dropping an image");
+      const dropped = await page.evaluate<{ keypoints: DemoKeypoint[]; box: null }>(
+        "posekitDemo.last",
+      );
+      assertEquals(dropped.box, null);
+      assertSameKeypoints(dropped.keypoints, cliWhole, "dropped");
       const thrown = page.messages.filter((m) => m.kind === "exception");
       assertEquals(thrown, [], "the page threw");
     } finally {
