@@ -146,5 +146,6 @@ export function jupyterApi(): JupyterApi | undefined {
  * ```
  */
 export function markdownBundle(markdown: string): MimeBundle {
-  return { "text/markdown": markdown, "text/plain": markdown };
+  // The text part is what an untrusted classic Notebook shows: without markdown's escapes.
+  return { "text/markdown": markdown, "text/plain": markdown.replace(/\\([@|])/g, "$1") };
 }

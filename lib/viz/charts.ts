@@ -150,7 +150,22 @@ export function barChartSpec(bars: readonly Bar[], o: ChartOptions): VegaLiteSpe
 }
 
 /**
- * A markdown table (papers' style) from a header and rows of cells.
+ * Escapes what markdown renderers would misread in a table cell: `|` splits the cell, and
+ * `name@0.5` (e.g. "PCKh@0.5") is autolinked as an e-mail address by GitHub-flavoured
+ * renderers (classic Notebook, JupyterLab).
+ *
+ * @example
+ * ```ts
+ * escapeMarkdownCell("PCKh@0.5"); // "PCKh\\@0.5"
+ * ```
+ */
+export function escapeMarkdownCell(cell: string): string {
+  return cell.replace(/[|@]/g, (c) => `\\${c}`);
+}
+
+/**
+ * A markdown table (papers' style) from a header and rows of cells, escaped with
+ * {@link escapeMarkdownCell}.
  *
  * @example
  * ```ts
@@ -161,6 +176,6 @@ export function markdownTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  const line = (cells: readonly string[]) => `| ${cells.map(escapeMarkdownCell).join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { JOINT_LABELS, JOINT_SIDES, PART_JOINTS, PARTS } from "../skeleton/mod.ts";
+import { JOINT_LABELS, JOINT_SIDES, MEAN_EXCLUDED, PART_JOINTS, PARTS } from "../skeleton/mod.ts";
 import type { VegaLiteSpec } from "./bundle.ts";
 import { SIDE_COLORS } from "./draw.ts";
 
@@ -27,6 +27,13 @@ export interface PckCurvesOptions {
   readonly unit?: string;
   /** Panels per row (default 4). */
   readonly columns?: number;
+  /**
+   * Joints the metric does not score, left out of the chart and named in its subtitle. Default:
+   * pelvis and thorax, which eval_PCKh.py (and the kit's PCKh) leave out of every column and the
+   * Mean; predictions for them are often never made (Tompson et al.'s are zeros), so their
+   * curves would be flat lines that say nothing about the model.
+   */
+  readonly unscored?: readonly number[];
 }
 
 /** The panel of every joint: its table part, or its own name for joints outside the table. */
@@ -38,7 +45,8 @@ function panelOf(j: number): string {
 /**
  * Per-joint curves of the rate against the threshold, one panel per table part (left and right
  * joints as two lines coloured by side), one per joint outside the table's columns (upper neck,
- * pelvis, thorax) and one for the Mean. Joints never annotated (null) are left out.
+ * upper neck) and one for the Mean. Joints never annotated (null) and joints the metric does not
+ * score (`unscored`, default pelvis and thorax) are left out; the subtitle names the latter.
  *
  * @example
  * ```ts
@@ -49,12 +57,15 @@ export function pckCurvesSpec(curve: CurveData, o: PckCurvesOptions): VegaLiteSp
   const metric = o.metric ?? "PCKh";
   const rows: Record<string, unknown>[] = [];
   const numJoints = curve.perJoint[0]?.length ?? 0;
-  const others = Array.from({ length: numJoints }, (_, j) => panelOf(j))
+  const unscored = new Set((o.unscored ?? MEAN_EXCLUDED).filter((j) => j < numJoints));
+  const others = Array.from({ length: numJoints }, (_, j) => j)
+    .filter((j) => !unscored.has(j))
+    .map(panelOf)
     .filter((p) => !(PARTS as readonly string[]).includes(p));
   const panels = [...PARTS, ...others, "Mean"] as string[];
   curve.alphas.forEach((alpha, a) => {
     (curve.perJoint[a] ?? []).forEach((rate, j) => {
-      if (rate === null || !Number.isFinite(rate)) return;
+      if (rate === null || !Number.isFinite(rate) || unscored.has(j)) return;
       rows.push({
         panel: panelOf(j),
         joint: JOINT_LABELS[j] ?? `joint ${j}`,
@@ -69,8 +80,11 @@ export function pckCurvesSpec(curve: CurveData, o: PckCurvesOptions): VegaLiteSp
     }
   });
   const sides = ["right", "left", "centre", "mean"];
+  const leftOut = [...unscored].map((j) => JOINT_LABELS[j] ?? `joint ${j}`);
   return {
-    title: o.title,
+    title: leftOut.length > 0
+      ? { text: o.title, subtitle: `not scored by ${metric}, not drawn: ${leftOut.join(", ")}` }
+      : o.title,
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null, sort: panels },
     columns: o.columns ?? 4,

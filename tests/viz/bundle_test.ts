@@ -51,6 +51,11 @@ Deno.test("PNG bundles are base64 and markdown tables have a header rule", () =>
   assertEquals(encodeBase64(new Uint8Array([104, 105])), "aGk=");
   assertEquals(pngBundle(new Uint8Array([1, 2, 3]), "x")["image/png"], "AQID");
   assertEquals(markdownTable(["a", "b"], [["1", "2"]]), "| a | b |\n| --- | --- |\n| 1 | 2 |");
+  // "PCKh@0.5" would be autolinked as an e-mail address; "a|b" would split the cell.
+  assertEquals(markdownTable(["x"], [["PCKh@0.5"], ["a|b"]]).split("\n").slice(2), [
+    "| PCKh\\@0.5 |",
+    "| a\\|b |",
+  ]);
 });
 
 Deno.test("a markdown bundle shows the same text as markdown and as plain text", () => {

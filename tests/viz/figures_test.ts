@@ -96,7 +96,7 @@ Deno.test("a pose gallery refuses panels of different sizes", () => {
 
 Deno.test("PCK curves have a panel per part, leave out unannotated joints and draw the Mean", async () => {
   const perJoint = [0, 0.25, 0.5].map((a) =>
-    Array.from({ length: NUM_JOINTS }, (_, j) => (j === J.pelvis ? null : 100 * a * 2))
+    Array.from({ length: NUM_JOINTS }, (_, j) => (j === J.r_ankle ? null : 100 * a * 2))
   );
   const spec = pckCurvesSpec({ alphas: [0, 0.25, 0.5], mean: [0, 50, 100], perJoint }, {
     title: "PCKh by joint",
@@ -104,12 +104,30 @@ Deno.test("PCK curves have a panel per part, leave out unannotated joints and dr
   const rows = (spec as unknown as Rows).data.values;
   assertEquals(rows.filter((r) => r.joint === "Mean").length, 3);
   assertEquals(rows.filter((r) => r.panel === "Wrist").length, 6); // two wrists x 3 thresholds
-  assertEquals(rows.some((r) => String(r.joint).includes("pelvis")), false);
-  assertEquals(rows.filter((r) => r.panel === "thorax").length, 3); // its own panel
+  assertEquals(rows.filter((r) => r.panel === "Ankle").length, 3); // the right ankle is null
+  assertEquals(rows.filter((r) => r.panel === "upper neck").length, 3); // its own panel
   const svg = await renderSvg(spec);
   for (const text of ["PCKh by joint", "Wrist", "Mean", "threshold (head sizes)", "PCKh (%)"]) {
     assertStringIncludes(svg, text);
   }
+});
+
+Deno.test("PCK curves leave out pelvis and thorax, which PCKh does not score, and say so", async () => {
+  // Tompson et al.'s predictions have zeros for pelvis and thorax: flat 0% lines if drawn.
+  const perJoint = [0, 0.5].map((a) =>
+    Array.from({ length: NUM_JOINTS }, (_, j) => (j === J.pelvis || j === J.thorax ? 0 : 200 * a))
+  );
+  const spec = pckCurvesSpec({ alphas: [0, 0.5], mean: [0, 100], perJoint }, { title: "t" });
+  const rows = (spec as unknown as Rows).data.values;
+  assertEquals(rows.some((r) => r.joint === "pelvis" || r.joint === "thorax"), false);
+  assertEquals(rows.some((r) => r.panel === "pelvis" || r.panel === "thorax"), false);
+  const svg = await renderSvg(spec);
+  assertStringIncludes(svg, "not scored by PCKh, not drawn: pelvis, thorax");
+  const all = pckCurvesSpec({ alphas: [0, 0.5], mean: [0, 100], perJoint }, {
+    title: "t",
+    unscored: [],
+  });
+  assertEquals((all as unknown as Rows).data.values.filter((r) => r.panel === "pelvis").length, 2);
 });
 
 Deno.test("a matrix chart prints its values and keeps rows and columns in order", async () => {
