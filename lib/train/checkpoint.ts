@@ -3,18 +3,35 @@
  * `tf.loadLayersModel` in a browser), the optimiser state, the training state and the resolved
  * config.
  *
- * Each checkpoint is a fresh directory under `<run>/checkpoints/`; `last.json` and `best.json`
- * point at one and are replaced atomically, so a crash at any moment leaves the previous
- * checkpoint readable and never half of a new one.
+ * Each checkpoint is a fresh directory under `<run>/checkpoints/`, written and fsynced in full
+ * before `last.json` and `best.json` are atomically swapped to it, and never replaced in place
+ * (see checkpoint_files.ts), so a kill at any instant leaves every pointer naming a complete
+ * checkpoint.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import { join } from "@std/path";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { syncDir, writeFileAtomic, writeFileSynced } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
 import type { ConfigObject } from "../config/config.ts";
+import {
+  checkpointFault,
+  type CheckpointManifest,
+  freeCheckpointName,
+  MANIFEST,
+  readManifest,
+  verifyCheckpoint,
+} from "./checkpoint_files.ts";
+
+export {
+  CHECKPOINT_PHASES,
+  type CheckpointPhase,
+  removeStaleTemporaries,
+  setCheckpointFaultHook,
+  verifyCheckpoint,
+} from "./checkpoint_files.ts";
 
 /** Where training stands: enough to continue exactly. */
 export interface TrainState {
@@ -62,7 +79,7 @@ async function writeWeights(
     bytes.set(c, o);
     o += c.length;
   }
-  await Deno.writeFile(join(dir, file), bytes);
+  await writeFileSynced(join(dir, file), bytes);
   return specs;
 }
 
@@ -81,6 +98,14 @@ function readWeightTensors(
     }
     const buf = bytes.buffer.slice(bytes.byteOffset + o, bytes.byteOffset + o + 4 * n);
     const values = s.dtype === "int32" ? new Int32Array(buf) : new Float32Array(buf);
+    const bad = s.dtype === "int32" ? -1 : values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      for (const t of out) t.dispose();
+      throw new KitError(
+        `${file}: weight "${s.name}" holds ${values[bad]} at index ${bad}; the checkpoint is ` +
+          `damaged (or saved from a diverged run) and would only predict garbage`,
+      );
+    }
     out.push(tf.tensor(values, s.shape, s.dtype));
     o += 4 * n;
   }
@@ -89,8 +114,10 @@ function readWeightTensors(
 
 /**
  * Writes a checkpoint of the model, optimiser, state and config into a new directory
- * `<runDir>/checkpoints/step-<step>/`, then points `last.json` (and `best.json` when `isBest`) at
- * it. Older step directories no pointer names are removed.
+ * `<runDir>/checkpoints/step-<step>/` (`step-<step>-2`, ... when that step was saved before), then
+ * points `last.json` (and `best.json` when `isBest`) at it, then removes the step directories no
+ * pointer names. Each file is fsynced before the directory is published and the pointer is
+ * swapped only after, so a kill at any instant leaves every pointer naming a complete checkpoint.
  *
  * @example
  * ```ts
@@ -107,60 +134,84 @@ export async function saveCheckpoint(
     isBest?: boolean;
   },
 ): Promise<string> {
-  const name = `step-${String(parts.state.step).padStart(7, "0")}`;
-  const rel = join("checkpoints", name);
-  const dir = join(runDir, rel);
-  const tmp = join(runDir, "checkpoints", `.${name}-${crypto.randomUUID()}.tmp`);
-  await Deno.mkdir(tmp, { recursive: true });
+  const info = { step: parts.state.step, runDir };
+  await checkpointFault("start", info);
+  const root = join(runDir, "checkpoints");
+  await Deno.mkdir(root, { recursive: true });
+  const tmp = join(root, `.step-${parts.state.step}-${crypto.randomUUID()}.tmp`);
+  await Deno.mkdir(tmp);
+  let dir: string;
+  let rel: string;
   try {
-    // The tfjs layers format, written by tfjs's own serialiser so browsers load it unchanged.
-    await parts.model.save(tf.io.withSaveHandler(async (artifacts) => {
-      const weightData = artifacts.weightData instanceof ArrayBuffer
-        ? new Uint8Array(artifacts.weightData)
-        : new Uint8Array(await new Blob(artifacts.weightData as ArrayBuffer[]).arrayBuffer());
-      await Deno.writeFile(join(tmp, "weights.bin"), weightData);
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await Deno.writeTextFile(join(tmp, "model.json"), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }));
-    if (parts.optimizer) {
-      const named = await parts.optimizer.getWeights();
-      const specs = await writeWeights(tmp, "optimizer.bin", named);
-      await Deno.writeTextFile(
-        join(tmp, "optimizer.json"),
-        JSON.stringify({
-          className: parts.optimizer.getClassName(),
-          config: parts.optimizer.getConfig(),
-          weights: specs,
-        }),
-      );
-    }
-    await Deno.writeTextFile(join(tmp, "state.json"), JSON.stringify(parts.state, null, 2));
-    await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(parts.config, null, 2));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await writeCheckpointFiles(tmp, parts);
+    await checkpointFault("temp-written", info);
+    // A fresh name: the directory a pointer names is never removed or replaced before the
+    // pointer has moved on.
+    const name = await freeCheckpointName(root, parts.state.step);
+    rel = join("checkpoints", name);
+    dir = join(runDir, rel);
     await Deno.rename(tmp, dir);
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;
   }
-  await writeFileAtomic(
-    join(runDir, "last.json"),
-    JSON.stringify({ dir: rel, step: parts.state.step }),
-  );
-  if (parts.isBest) {
-    await writeFileAtomic(
-      join(runDir, "best.json"),
-      JSON.stringify({ dir: rel, step: parts.state.step }),
+  await syncDir(root);
+  await checkpointFault("published", info);
+  const pointer = JSON.stringify({ dir: rel, step: parts.state.step });
+  await writeFileAtomic(join(runDir, "last.json"), pointer);
+  if (parts.isBest) await writeFileAtomic(join(runDir, "best.json"), pointer);
+  await checkpointFault("pointer-swapped", info);
+  await pruneCheckpoints(runDir, info);
+  return dir;
+}
+
+/** Writes and fsyncs every file of a checkpoint into `dir`, the manifest last. */
+async function writeCheckpointFiles(
+  dir: string,
+  parts: {
+    model: tf.LayersModel;
+    optimizer?: tf.Optimizer;
+    config: ConfigObject;
+    state: TrainState;
+  },
+): Promise<void> {
+  // The tfjs layers format, written by tfjs's own serialiser so browsers load it unchanged.
+  await parts.model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const weightData = artifacts.weightData instanceof ArrayBuffer
+      ? new Uint8Array(artifacts.weightData)
+      : new Uint8Array(await new Blob(artifacts.weightData as ArrayBuffer[]).arrayBuffer());
+    await writeFileSynced(join(dir, "weights.bin"), weightData);
+    const modelJson = {
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
+    };
+    await writeFileSynced(join(dir, "model.json"), JSON.stringify(modelJson));
+    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  }));
+  if (parts.optimizer) {
+    const named = await parts.optimizer.getWeights();
+    const specs = await writeWeights(dir, "optimizer.bin", named);
+    await writeFileSynced(
+      join(dir, "optimizer.json"),
+      JSON.stringify({
+        className: parts.optimizer.getClassName(),
+        config: parts.optimizer.getConfig(),
+        weights: specs,
+      }),
     );
   }
-  await pruneCheckpoints(runDir);
-  return dir;
+  await writeFileSynced(join(dir, "state.json"), JSON.stringify(parts.state, null, 2));
+  await writeFileSynced(join(dir, "config.json"), JSON.stringify(parts.config, null, 2));
+  const files: Record<string, number> = {};
+  for await (const e of Deno.readDir(dir)) {
+    files[e.name] = (await Deno.stat(join(dir, e.name))).size;
+  }
+  const manifest: CheckpointManifest = { files, optimizer: parts.optimizer !== undefined };
+  await writeFileSynced(join(dir, MANIFEST), JSON.stringify(manifest, null, 2));
+  await syncDir(dir);
 }
 
 async function pointerTarget(
@@ -177,7 +228,10 @@ async function pointerTarget(
   }
 }
 
-async function pruneCheckpoints(runDir: string): Promise<void> {
+async function pruneCheckpoints(
+  runDir: string,
+  info: { step: number; runDir: string },
+): Promise<void> {
   const keep = new Set(
     (await Promise.all([pointerTarget(runDir, "last"), pointerTarget(runDir, "best")]))
       .filter((d): d is string => d !== undefined),
@@ -185,15 +239,21 @@ async function pruneCheckpoints(runDir: string): Promise<void> {
   const root = join(runDir, "checkpoints");
   for await (const e of Deno.readDir(root)) {
     if (e.isDirectory && e.name.startsWith("step-") && !keep.has(join("checkpoints", e.name))) {
-      await Deno.remove(join(root, e.name), { recursive: true });
+      // Moved aside in one rename first: a kill during the removal leaves a `.gc-*.tmp` that the
+      // next start removes, never a half-deleted `step-*` that looks like a checkpoint.
+      const aside = join(root, `.gc-${e.name}-${crypto.randomUUID()}.tmp`);
+      await Deno.rename(join(root, e.name), aside);
+      await checkpointFault("gc", info);
+      await Deno.remove(aside, { recursive: true });
     }
   }
+  await syncDir(root);
 }
 
 /**
  * Finds a checkpoint directory: a run directory (through `last.json`, or `best.json` with
  * `pointer: "best"`) or a checkpoint directory itself (one holding model.json). Throws a KitError
- * naming the path when there is none.
+ * naming the path when there is none, or naming the missing file when it is incomplete.
  *
  * @example
  * ```ts
@@ -212,10 +272,16 @@ export async function resolveCheckpoint(
       return false;
     }
   };
-  if (await exists(join(path, "model.json"))) return path;
+  if (await exists(join(path, "model.json"))) {
+    await verifyCheckpoint(path);
+    return path;
+  }
   const target = (await pointerTarget(path, pointer)) ??
     (pointer === "best" ? await pointerTarget(path, "last") : undefined);
-  if (target && (await exists(join(path, target, "model.json")))) return join(path, target);
+  if (target && (await exists(join(path, target)))) {
+    await verifyCheckpoint(join(path, target));
+    return join(path, target);
+  }
   throw new KitError(
     `${path}: no checkpoint here (expected model.json, or ${pointer}.json pointing at one)`,
   );
@@ -313,7 +379,9 @@ export async function loadModelWeights(dir: string, model: tf.LayersModel): Prom
 
 /**
  * Restores an optimiser's slots (moments, accumulators, iteration count) from a checkpoint.
- * A checkpoint without optimiser state leaves the optimiser fresh and returns false.
+ * A checkpoint saved without an optimiser (its manifest says so) leaves the optimiser fresh and
+ * returns false; a missing or unreadable optimizer.json or optimizer.bin anywhere else is a
+ * KitError, never a silent fresh optimiser.
  *
  * @example
  * ```ts
@@ -321,11 +389,18 @@ export async function loadModelWeights(dir: string, model: tf.LayersModel): Prom
  * ```
  */
 export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): Promise<boolean> {
+  // A checkpoint saved without an optimiser says so in its manifest; anywhere else a missing
+  // optimizer.json means an incomplete checkpoint, which must not resume on a fresh optimiser.
+  if ((await readManifest(dir))?.optimizer === false) return false;
+  const jsonPath = join(dir, "optimizer.json");
   let meta: { className: string; weights: WeightFileSpec[] };
   try {
-    meta = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
-  } catch {
-    return false;
+    meta = JSON.parse(await Deno.readTextFile(jsonPath));
+  } catch (e) {
+    throw new KitError(
+      `${jsonPath}: cannot read the optimiser's state (${(e as Error).message}); the checkpoint ` +
+        `is incomplete and a resumed run would silently restart its optimiser`,
+    );
   }
   if (meta.className !== optimizer.getClassName()) {
     throw new KitError(
@@ -334,7 +409,15 @@ export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): 
       }: saved from ${meta.className}, cannot restore into ${optimizer.getClassName()}`,
     );
   }
-  const bytes = await Deno.readFile(join(dir, "optimizer.bin"));
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(join(dir, "optimizer.bin"));
+  } catch (e) {
+    throw new KitError(
+      `${join(dir, "optimizer.bin")}: cannot read the optimiser's state ` +
+        `(${(e as Error).message}); the checkpoint is incomplete`,
+    );
+  }
   const tensors = readWeightTensors(bytes, meta.weights, join(dir, "optimizer.bin"));
   await optimizer.setWeights(meta.weights.map((s, i) => ({ name: s.name, tensor: tensors[i]! })));
   tf.dispose(tensors);
