@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
-import { chooseRunDir } from "../../lib/cli/train.ts";
+import { chooseRunDir, DUPLICATE_SIGINT_MS, interruptHandler } from "../../lib/cli/train.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -114,4 +114,21 @@ Deno.test("a new run never lands on an earlier one: the default directory moves 
     `${named}-3`,
   );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("one Ctrl-C delivered twice at once (deno task forwards it) stops with a checkpoint, not a quit", () => {
+  let t = 0, quits = 0, notices = 0;
+  const controller = new AbortController();
+  const handler = interruptHandler(controller, {
+    now: () => t,
+    quit: () => quits++,
+    notice: () => notices++,
+  });
+  handler();
+  t = 5; // the forwarded copy
+  handler();
+  assertEquals([controller.signal.aborted, notices, quits], [true, 1, 0]);
+  t = 5 + DUPLICATE_SIGINT_MS; // a real second press
+  handler();
+  assertEquals(quits, 1);
 });

@@ -92,7 +92,7 @@ Deno.test("a non-finite loss stops training with a clear message and the last ch
   const runDir = await Deno.makeTempDir();
   const cfg = tinyExperiment();
   await train(cfg, { runDir, stopAtStep: 3, ...quiet });
-  const before = await resolveCheckpoint(runDir, "last");
+  await resolveCheckpoint(runDir, "last");
   const exploding = tinyExperiment({ optimizer: { name: "adam", lr: 1e30 } });
   const err = await assertRejects(
     () => train(exploding, { runDir, resume: true, ...quiet }),
