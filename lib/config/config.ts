@@ -232,7 +232,11 @@ export function combineOverrides(...overrides: unknown[]): Record<string, unknow
   for (const o of overrides) {
     if (o === undefined) continue;
     if (!isObject(o)) {
-      throw new KitError(`a config must be a JSON object ({...}); got ${typeName(o)} ${show(o)}`);
+      throw new KitError(
+        `a config must be a JSON object ({...}); got ${
+          o === null ? "null" : `${typeName(o)} ${show(o)}`
+        }`,
+      );
     }
     for (const [k, v] of Object.entries(o)) {
       out[k] = isObject(v) && isObject(out[k]) ? combineOverrides(out[k], v) : v;
