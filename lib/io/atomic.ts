@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirname, join } from "@std/path";
+import { basename, dirname, join } from "@std/path";
 
 /**
  * Writes all of `data` to `path` (created or truncated) and fsyncs it before returning.
@@ -54,7 +54,8 @@ export async function syncDir(path: string): Promise<void> {
 }
 
 /**
- * Writes `data` to `path` through a fsynced temporary file in the same directory and a rename.
+ * Writes `data` to `path` through a fsynced temporary file in the same directory
+ * (`.<name>.<uuid>.tmp`, so a cleanup can tell whose it is) and a rename.
  *
  * @example
  * ```ts
@@ -64,7 +65,7 @@ export async function syncDir(path: string): Promise<void> {
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${crypto.randomUUID()}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
   try {
     await writeFileSynced(tmp, data);
     await Deno.rename(tmp, path);

@@ -162,11 +162,14 @@ export async function freeCheckpointName(root: string, step: number): Promise<st
   return `${base}-${k}`;
 }
 
+/** Files a training run writes atomically in its directory, and its lock. */
+const RUN_FILES = ["last.json", "best.json", "config.json", "log.jsonl", "run.lock"];
+
 /**
  * Removes what a killed writer left behind: temporary checkpoint directories
  * (`checkpoints/.step-*.tmp`), checkpoints moved aside for removal (`checkpoints/.gc-*.tmp`) and
- * temporary pointer files (`.*.tmp`). Call only while holding the run's lock: another writer's
- * temporaries are live. Returns the paths removed.
+ * temporary run files (`.last.json.*.tmp` and the like). Call only while holding the run's lock:
+ * another writer's temporaries are live. Returns the paths removed.
  *
  * @example
  * ```ts
@@ -184,6 +187,9 @@ export async function removeStaleTemporaries(runDir: string): Promise<string[]> 
     }
     for (const e of entries) {
       if (!e.name.startsWith(".") || !e.name.endsWith(".tmp")) continue;
+      // In the run directory only the run's own files' temporaries: others (an evaluation
+      // writing its predictions there) may be live.
+      if (dir === runDir && !RUN_FILES.some((f) => e.name.startsWith(`.${f}`))) continue;
       await Deno.remove(join(dir, e.name), { recursive: true }).catch(() => {});
       removed.push(join(dir, e.name));
     }

@@ -190,9 +190,11 @@ Deno.test("temporaries a killed writer left are removed, checkpoints are not", a
   const dir = await saveCheckpoint(run, { model: tinyModel(), config: {}, state: state(1) });
   await Deno.mkdir(join(run, "checkpoints", ".step-2-abc.tmp"));
   await Deno.mkdir(join(run, "checkpoints", ".gc-step-0000001-abc.tmp"));
-  await Deno.writeTextFile(join(run, ".abc.tmp"), "{");
+  await Deno.writeTextFile(join(run, ".last.json.abc.tmp"), "{");
+  await Deno.writeTextFile(join(run, ".preds.json.abc.tmp"), "["); // another command's, live
   const removed = await removeStaleTemporaries(run);
   assertEquals(removed.length, 3);
+  assert(await Deno.stat(join(run, ".preds.json.abc.tmp")).then(() => true));
   const left = [...Deno.readDirSync(join(run, "checkpoints"))].map((e) => e.name);
   assertEquals(left, ["step-0000001"]);
   assert((await Deno.stat(join(dir, "model.json"))).isFile);
