@@ -29,6 +29,15 @@ export interface RunLock {
   release(): Promise<void>;
 }
 
+/** This machine's name, or "unknown" where the permission to read it was not given. */
+function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Locks held by this process, so a second run in the same process is refused too. */
 const heldHere = new Set<string>();
 
@@ -47,7 +56,7 @@ async function processStart(pid: number): Promise<string | null> {
 /** Whether the process that wrote `info` is still running. */
 async function holderAlive(info: LockInfo): Promise<boolean> {
   // Another machine's process (a shared file system) cannot be checked: never steal its lock.
-  if (info.host !== Deno.hostname()) return true;
+  if (info.host !== hostname()) return true;
   if (info.pid === Deno.pid) return false; // this process holds no such lock (checked before)
   if (await Deno.stat("/proc/self").then(() => true, () => false)) {
     // Linux: the pid runs when /proc has it, and is the holder when its start time matches
@@ -101,7 +110,7 @@ export async function lockRunDir(runDir: string): Promise<RunLock> {
   }
   const info: LockInfo = {
     pid: Deno.pid,
-    host: Deno.hostname(),
+    host: hostname(),
     started: await processStart(Deno.pid),
     since: new Date().toISOString(),
   };
