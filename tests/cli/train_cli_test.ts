@@ -132,3 +132,19 @@ Deno.test("one Ctrl-C delivered twice at once (deno task forwards it) stops with
   handler();
   assertEquals(quits, 1);
 });
+
+Deno.test({
+  name: "an --out that is a file fails in one line before training starts",
+  ignore: secondPass,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "notes.txt");
+  await Deno.writeTextFile(file, "mine");
+  const out = await trainCommand(["--out", file]).output();
+  const err = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 2, err);
+  assertStringIncludes(err, `error: ${file}: --out names a file, not a folder`);
+  assert(!err.includes("    at "), err);
+  assertEquals(await Deno.readTextFile(file), "mine");
+  await Deno.remove(dir, { recursive: true });
+});
