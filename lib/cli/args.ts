@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
+import { isAbsolute, resolve } from "@std/path";
 import { KitError } from "../io/errors.ts";
 
 /** Declared flags of one command. */
@@ -39,7 +40,8 @@ export function parseFlags(args: readonly string[], spec: FlagSpec, usage: strin
     ...Object.keys(spec.alias ?? {}),
     "help",
   ]);
-  const parsed = parseArgs([...args], {
+  const valued = new Set([...(spec.string ?? []), ...(spec.collect ?? [])]);
+  const parsed = parseArgs(attachNegativeValues(args, valued), {
     string: [...(spec.string ?? []), ...(spec.collect ?? [])],
     boolean: [...(spec.boolean ?? []), "help"],
     collect: [...(spec.collect ?? [])],
@@ -57,6 +59,56 @@ export function parseFlags(args: readonly string[], spec: FlagSpec, usage: strin
     Deno.exit(0);
   }
   return { ...parsed, _: parsed._.map(String) } as Flags;
+}
+
+/** A negative number, which a flag parser would otherwise read as a short flag ("-1"). */
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
+
+/**
+ * Joins a value-taking flag with a following negative number (`--alpha -1` becomes
+ * `--alpha=-1`), so the number reaches the flag's own range check instead of being reported as
+ * an unknown flag "-1".
+ *
+ * @example
+ * ```ts
+ * attachNegativeValues(["--alpha", "-1"], new Set(["alpha"])); // ["--alpha=-1"]
+ * ```
+ */
+export function attachNegativeValues(
+  args: readonly string[],
+  valued: ReadonlySet<string>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
+    if (
+      name !== undefined && valued.has(name) && next !== undefined && NEGATIVE_NUMBER.test(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/**
+ * A path the user typed, resolved against the folder they typed it in. `deno task` runs commands
+ * in the repository root and passes the user's folder as INIT_CWD, so a relative path from a
+ * subfolder would otherwise name the wrong file; outside a task (or in the root) it is unchanged.
+ *
+ * @example
+ * ```ts
+ * userPath("my.json"); // "/home/me/posekit/configs/my.json" when run from configs/ by deno task
+ * ```
+ */
+export function userPath(path: string): string {
+  const from = Deno.env.get("INIT_CWD");
+  if (!from || isAbsolute(path) || resolve(from) === resolve(Deno.cwd())) return path;
+  return resolve(from, path);
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 import { openPipeline } from "../data/pipeline.ts";
 import { writePredictions } from "../eval/export.ts";
 import { KitError } from "../io/errors.ts";
+import { checkOutputFile } from "../io/output.ts";
 import { formatPckTable, formatPerJoint, pckJson } from "../metrics/table.ts";
 import { pckhByVisibility } from "../metrics/pckh.ts";
 import { loadTrained } from "../train/load.ts";
@@ -86,6 +87,9 @@ async function main(args: string[]): Promise<void> {
     data,
     eval: { ...cfg.eval, flip: Boolean(flags.flip) || cfg.eval.flip },
   };
+  const out = (flags.out as string | undefined) ??
+    join(checkpoint, `preds_${data.dataset}_${split}.h5`);
+  await checkOutputFile(out); // a bad --out fails now, not after the whole evaluation
   const pipeline = await openPipeline(data, split, { mode: "eval", batchSize: cfg.eval.batchSize });
   console.log(
     `eval: ${trained.dir} (step ${trained.state.step}) on ${data.dataset} ${split}, ` +
@@ -103,8 +107,6 @@ async function main(args: string[]): Promise<void> {
       pipeline.close();
     }
   })();
-  const out = (flags.out as string | undefined) ??
-    join(checkpoint, `preds_${data.dataset}_${split}.h5`);
   await writePredictions(out, ev.preds);
   const label = data.dataset === "lsp" || data.dataset === "flic"
     ? "PCK@0.2"

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, extname, join } from "@std/path";
+import { basename, extname, join, resolve } from "@std/path";
 import { initBackend, parseBackend } from "../backend/select.ts";
 import { decodeImage } from "../data/image.ts";
 import type { RgbImage } from "../data/types.ts";
@@ -17,12 +17,13 @@ import { estimatePoses } from "../eval/infer.ts";
 import { tidyPredict } from "../eval/dataset.ts";
 import { KitError } from "../io/errors.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { prepareOutputDir } from "../io/output.ts";
 import { predictHeatmaps } from "../models/build.ts";
 import { Progress } from "../progress/progress.ts";
 import { type Keypoint, MPII_JOINTS } from "../skeleton/mod.ts";
 import { loadTrained } from "../train/load.ts";
 import { drawSkeleton, encodePng } from "../viz/draw.ts";
-import { choiceFlag, numberFlag, parseFlags, runMain } from "./args.ts";
+import { choiceFlag, numberFlag, parseFlags, runMain, userPath } from "./args.ts";
 
 const USAGE = `usage: deno task predict --checkpoint <run or checkpoint dir> [--out <dir>]
                          [--center x,y --scale s] [--flip] [--min-confidence c]
@@ -31,7 +32,9 @@ const USAGE = `usage: deno task predict --checkpoint <run or checkpoint dir> [--
   Writes <out>/<image name>.json (keypoints in image pixels with confidences, and for a model
   trained with data.occludedTarget "negative" whether each joint is predicted occluded) and
   <out>/<image name>.png (the skeleton over the image; joints below --min-confidence, default
-  0.1, drawn as rings). Default --out: predictions/.`;
+  0.1, drawn as rings). Default --out: predictions/. Outputs never replace an input image or
+  each other: a name taken by another image of the same name (or by an input) becomes
+  <name>-2, -3, ...`;
 
 /** One image's prediction, as written to JSON. */
 export interface PredictionRecord {
@@ -72,6 +75,43 @@ async function readImage(path: string): Promise<RgbImage> {
   }
 }
 
+/**
+ * The output stem (`<out>/<stem>.json`, `<out>/<stem>.png`) of each input image: its base name,
+ * or `<name>-2`, `-3`, ... when another input of the same base name took it or when an output
+ * would land on an input file (`--out` the images' own folder), so no output overwrites an input
+ * or another output.
+ *
+ * @example
+ * ```ts
+ * await outputStems(["a/photo.png", "b/photo.jpg"], "predictions"); // ["photo", "photo-2"]
+ * ```
+ */
+export async function outputStems(inputs: readonly string[], outDir: string): Promise<string[]> {
+  const real = async (p: string) => {
+    try {
+      return await Deno.realPath(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const inputPaths = new Set(await Promise.all(inputs.map(real)));
+  const outRoot = await real(outDir);
+  const taken = new Set<string>();
+  return inputs.map((path) => {
+    const base = basename(path, extname(path));
+    for (let k = 1;; k++) {
+      const stem = k === 1 ? base : `${base}-${k}`;
+      const files = OUTPUT_EXTENSIONS.map((ext) => join(outRoot, stem + ext));
+      if (taken.has(stem) || files.some((f) => inputPaths.has(f))) continue;
+      taken.add(stem);
+      return stem;
+    }
+  });
+}
+
+/** The files written per image. */
+const OUTPUT_EXTENSIONS = [".json", ".png"] as const;
+
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, {
     string: ["checkpoint", "out", "center", "scale", "min-confidence", "which", "backend"],
@@ -87,24 +127,34 @@ async function main(args: string[]): Promise<void> {
   const scaleFlag = flags.scale === undefined
     ? undefined
     : numberFlag(flags, "scale", 1, { min: 1e-6 });
+  const centerFlag = flags.center === undefined ? undefined : parsePoint(flags.center as string);
   const which = choiceFlag(flags, "which", ["best", "last"] as const, "best");
-  const outDir = (flags.out as string | undefined) ?? "predictions";
-  await initBackend(parseBackend((flags.backend as string | undefined) ?? "auto"));
-  const { pm, config, dir, heatmaps } = await loadTrained(checkpoint, which);
+  const backend = parseBackend((flags.backend as string | undefined) ?? "auto");
+  const images = flags._.map(userPath);
+  // Every input is checked before the model loads: a typo fails at once, not after the others.
+  for (const path of images) {
+    const info = await Deno.stat(path).catch((e) => {
+      throw new KitError(`${path}: cannot read (${(e as Error).message})`);
+    });
+    if (!info.isFile) throw new KitError(`${path}: not a file`);
+  }
+  // Everything else is valid before --out is created (and checked writable).
+  const outDir = userPath((flags.out as string | undefined) ?? "predictions");
+  await initBackend(backend);
+  const { pm, config, dir, heatmaps } = await loadTrained(userPath(checkpoint), which);
   console.log(`predict: ${dir}, ${config.model.kind} on ${config.data.inputSize}px crops`);
-  await Deno.mkdir(outDir, { recursive: true });
+  await prepareOutputDir(outDir, { what: "predictions" });
+  const stems = await outputStems(images, outDir);
   const predict = tidyPredict((x) => predictHeatmaps(pm, x, heatmaps));
   // The run's own targets decide how its heatmaps read: signed for MSSH's negative targets.
   const signed = config.data.occludedTarget === "negative";
-  const progress = new Progress({ total: flags._.length, unit: "images", label: "predict" });
-  for (const path of flags._) {
+  const progress = new Progress({ total: images.length, unit: "images", label: "predict" });
+  for (const [k, path] of images.entries()) {
     const image = await readImage(path);
     // Default: the whole image is the crop (no MPII padding or shift).
-    const center: [number, number] = flags.center
-      ? parsePoint(flags.center as string)
-      : [(image.width - 1) / 2, (image.height - 1) / 2];
+    const center: [number, number] = centerFlag ?? [(image.width - 1) / 2, (image.height - 1) / 2];
     const scale = scaleFlag ?? Math.max(image.width, image.height) / 200;
-    const crop = flags.center ? undefined : { padding: 1, shiftY: 0 };
+    const crop = centerFlag ? undefined : { padding: 1, shiftY: 0 };
     const est = await estimatePoses(predict, [{ image, center, scale }], {
       size: config.data.inputSize,
       stride: config.data.outputStride,
@@ -117,7 +167,7 @@ async function main(args: string[]): Promise<void> {
       const c = est.confidence[j]!;
       return [est.coords[2 * j]!, est.coords[2 * j + 1]!, c >= minConfidence ? 2 : 1] as const;
     });
-    const stem = basename(path, extname(path));
+    const stem = stems[k]!;
     const record: PredictionRecord = {
       image: path,
       width: image.width,
@@ -133,11 +183,18 @@ async function main(args: string[]): Promise<void> {
       })),
     };
     await writeFileAtomic(join(outDir, `${stem}.json`), JSON.stringify(record, null, 2));
-    await Deno.writeFile(join(outDir, `${stem}.png`), encodePng(drawSkeleton(image, keypoints)));
+    await writeFileAtomic(
+      join(outDir, `${stem}.png`),
+      encodePng(drawSkeleton(image, keypoints)),
+    );
     progress.tick();
   }
   progress.done();
-  console.log(`wrote ${flags._.length} JSON and PNG file(s) to ${outDir}/`);
+  const renamed = stems.filter((s, k) => s !== basename(images[k]!, extname(images[k]!)));
+  console.log(
+    `wrote ${images.length} JSON and PNG file pair(s) to ${outDir}/` +
+      (renamed.length ? ` (renamed to keep names distinct: ${renamed.join(", ")})` : ""),
+  );
 }
 
 if (import.meta.main) await runMain(() => main(Deno.args));

@@ -5,17 +5,12 @@
  * @module
  */
 
+// Only light modules load before main installs its Ctrl-C handler; tfjs and the rest are
+// imported inside main, so an early Ctrl-C is handled (not the default kill) within a moment.
 import { join } from "@std/path";
-import { initBackend, parseBackend } from "../backend/select.ts";
-import { formatConfig } from "../config/config.ts";
 import { KitError } from "../io/errors.ts";
-import { formatPckTable } from "../metrics/table.ts";
-import { annotationsOf, meanPoseBaseline } from "../data/baseline.ts";
-import { openDataset } from "../data/open.ts";
-import { loadExperiment, resolveExperiment } from "../train/config.ts";
 import type { ExperimentConfig } from "../train/config.ts";
-import { train } from "../train/loop.ts";
-import { parseFlags, runMain } from "./args.ts";
+import { parseFlags, runMain, userPath } from "./args.ts";
 
 /** The experiment `deno task train` runs when given none. */
 export const DEFAULT_EXPERIMENT = "configs/synth_hourglass_tiny.json";
@@ -72,7 +67,83 @@ export async function chooseRunDir(
   return `${requested}-${i}`;
 }
 
+/**
+ * Signals closer together than this are one Ctrl-C: under `deno task` the terminal's SIGINT
+ * reaches the training process and `deno task` forwards it again, so one key press arrives
+ * twice.
+ */
+export const DUPLICATE_SIGINT_MS = 1000;
+
+/**
+ * The SIGINT handler: the first Ctrl-C aborts `controller` (stop after this step, with a
+ * checkpoint), a second one at least DUPLICATE_SIGINT_MS later quits at once; a repeat sooner
+ * than that is the same key press delivered twice and is ignored.
+ *
+ * @example
+ * ```ts
+ * const onInterrupt = interruptHandler(controller, { now: () => performance.now(), quit: () => Deno.exit(130), notice: () => {} });
+ * Deno.addSignalListener("SIGINT", onInterrupt);
+ * ```
+ */
+export function interruptHandler(
+  controller: AbortController,
+  io: { now: () => number; quit: () => void; notice: () => void },
+): () => void {
+  let first: number | undefined;
+  return () => {
+    const t = io.now();
+    if (first === undefined) {
+      first = t;
+      io.notice();
+      controller.abort();
+    } else if (t - first >= DUPLICATE_SIGINT_MS) {
+      io.quit();
+    }
+  };
+}
+
 async function main(args: string[]): Promise<void> {
+  // Installed first: a Ctrl-C while the kit loads or the backend starts stops cleanly too.
+  const controller = new AbortController();
+  const onInterrupt = interruptHandler(controller, {
+    now: () => performance.now(),
+    quit: () => {
+      console.error("\nsecond Ctrl-C: quitting without a checkpoint");
+      Deno.exit(130);
+    },
+    notice: () =>
+      console.error(
+        "\nCtrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits now)",
+      ),
+  });
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    await trainCommand(args, controller);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+async function trainCommand(args: string[], controller: AbortController): Promise<void> {
+  const [
+    { initBackend, parseBackend },
+    { formatConfig },
+    { prepareOutputDir },
+    { formatPckTable },
+    { annotationsOf, meanPoseBaseline },
+    { openDataset },
+    { loadExperiment, resolveExperiment },
+    { train },
+  ] = await Promise.all([
+    import("../backend/select.ts"),
+    import("../config/config.ts"),
+    import("../io/output.ts"),
+    import("../metrics/table.ts"),
+    import("../data/baseline.ts"),
+    import("../data/open.ts"),
+    import("../train/config.ts"),
+    import("../train/loop.ts"),
+  ]);
   const flags = parseFlags(args, {
     string: ["config", "out", "resume", "backend"],
     boolean: ["overwrite"],
@@ -80,7 +151,7 @@ async function main(args: string[]): Promise<void> {
   }, USAGE);
   if (flags._.length > 0) throw new KitError(`unexpected argument "${flags._[0]}"\n${USAGE}`);
   const sets = (flags.set as string[] | undefined) ?? [];
-  const resume = flags.resume as string | undefined;
+  const resume = flags.resume === undefined ? undefined : userPath(flags.resume as string);
   if (resume && flags.config) {
     throw new KitError("--resume continues with the run's own config.json; drop --config");
   }
@@ -96,16 +167,21 @@ async function main(args: string[]): Promise<void> {
     }
     cfg = resolveExperiment(saved, sets);
   } else {
-    source = (flags.config as string | undefined) ?? DEFAULT_EXPERIMENT;
+    source = flags.config === undefined ? DEFAULT_EXPERIMENT : userPath(flags.config as string);
     cfg = await loadExperiment(source, sets);
   }
   const backend = flags.backend ? parseBackend(flags.backend as string) : cfg.backend;
-  const explicitDir = (flags.out as string | undefined) ?? (cfg.output.dir || undefined);
+  const explicitDir = flags.out === undefined
+    ? (cfg.output.dir || undefined)
+    : userPath(flags.out as string);
   const runDir = resume ?? await chooseRunDir({
     requested: explicitDir ?? join("runs", cfg.name),
     explicit: explicitDir !== undefined,
     overwrite: flags.overwrite === true,
   });
+
+  // A run directory that is a file or read-only fails now, not at the first checkpoint.
+  await prepareOutputDir(runDir, { what: "the run", flag: resume ? "--resume" : "--out" });
 
   console.log(
     `experiment ${cfg.name} from ${source}${sets.length ? ` with ${sets.join(" ")}` : ""}`,
@@ -113,62 +189,51 @@ async function main(args: string[]): Promise<void> {
   console.log(formatConfig(cfg as unknown as Record<string, never>));
   await initBackend(backend);
 
-  const controller = new AbortController();
-  const onInterrupt = () => {
-    if (controller.signal.aborted) {
-      console.error("\nsecond Ctrl-C: quitting without a checkpoint");
-      Deno.exit(130);
-    }
-    console.error(
-      "\nCtrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits now)",
-    );
-    controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    const result = await train(cfg, {
-      runDir,
-      resume: resume !== undefined,
-      signal: controller.signal,
-    });
-    if (result.interrupted) {
-      console.log(
-        `stopped at step ${result.state.step}; continue with: deno task train --resume ${runDir}`,
-      );
-      Deno.exitCode = 130;
-      return;
-    }
-    const ev = result.lastEvaluation;
-    if (ev) {
-      const label =
-        ev.result.alpha === 0.5 && cfg.data.dataset !== "lsp" && cfg.data.dataset !== "flic"
-          ? "PCKh@0.5"
-          : `PCK@${ev.result.alpha}`;
-      console.log(
-        `\nvalidation (${ev.ids.length} people, ${cfg.data.dataset}, step ${result.state.step}):`,
-      );
-      console.log(formatPckTable([{ label, result: ev.result }]));
-      if (label === "PCKh@0.5") {
-        // What centring and scale alone give on this split: the model should beat it.
-        const [trainSet, valSet] = await Promise.all([
-          openDataset(cfg.data, "train"),
-          openDataset(cfg.data, "val"),
-        ]);
-        const base = meanPoseBaseline(
-          await annotationsOf(trainSet, 2000),
-          await annotationsOf(valSet, ev.ids.length),
-        );
-        console.log(
-          `mean-pose baseline on the same people (no pixels): Mean ${base.mean.toFixed(2)}`,
-        );
-      }
-    }
-    console.log(
-      `\ncheckpoints: ${runDir} (last.json, best.json); log: ${join(runDir, "log.jsonl")}`,
-    );
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+  if (controller.signal.aborted) {
+    console.log("stopped before the first step: nothing to save");
+    Deno.exitCode = 130;
+    return;
   }
+  const result = await train(cfg, {
+    runDir,
+    resume: resume !== undefined,
+    signal: controller.signal,
+  });
+  if (result.interrupted) {
+    console.log(
+      `stopped at step ${result.state.step}; continue with: deno task train --resume ${runDir}`,
+    );
+    Deno.exitCode = 130;
+    return;
+  }
+  const ev = result.lastEvaluation;
+  if (ev) {
+    const label =
+      ev.result.alpha === 0.5 && cfg.data.dataset !== "lsp" && cfg.data.dataset !== "flic"
+        ? "PCKh@0.5"
+        : `PCK@${ev.result.alpha}`;
+    console.log(
+      `\nvalidation (${ev.ids.length} people, ${cfg.data.dataset}, step ${result.state.step}):`,
+    );
+    console.log(formatPckTable([{ label, result: ev.result }]));
+    if (label === "PCKh@0.5") {
+      // What centring and scale alone give on this split: the model should beat it.
+      const [trainSet, valSet] = await Promise.all([
+        openDataset(cfg.data, "train"),
+        openDataset(cfg.data, "val"),
+      ]);
+      const base = meanPoseBaseline(
+        await annotationsOf(trainSet, 2000),
+        await annotationsOf(valSet, ev.ids.length),
+      );
+      console.log(
+        `mean-pose baseline on the same people (no pixels): Mean ${base.mean.toFixed(2)}`,
+      );
+    }
+  }
+  console.log(
+    `\ncheckpoints: ${runDir} (last.json, best.json); log: ${join(runDir, "log.jsonl")}`,
+  );
 }
 
 if (import.meta.main) await runMain(() => main(Deno.args));

@@ -218,7 +218,9 @@ export function parseSet(assignment: string): Record<string, unknown> {
 
 /**
  * Deep-merges plain override objects, later ones winning: combines an experiment file with
- * several `--set` flags before `mergeConfig` checks the result.
+ * several `--set` flags before `mergeConfig` checks the result. `undefined` stands for no
+ * override; any other non-object (an experiment file holding `[]`, `"x"` or `null`) is a
+ * KitError, never silently the defaults.
  *
  * @example
  * ```ts
@@ -228,7 +230,14 @@ export function parseSet(assignment: string): Record<string, unknown> {
 export function combineOverrides(...overrides: unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const o of overrides) {
-    if (!isObject(o)) continue;
+    if (o === undefined) continue;
+    if (!isObject(o)) {
+      throw new KitError(
+        `a config must be a JSON object ({...}); got ${
+          o === null ? "null" : `${typeName(o)} ${show(o)}`
+        }`,
+      );
+    }
     for (const [k, v] of Object.entries(o)) {
       out[k] = isObject(v) && isObject(out[k]) ? combineOverrides(out[k], v) : v;
     }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import fs from "node:fs";
 import h5wasm from "h5wasm";
 import { resolve } from "@std/path";
 import { KitError } from "./errors.ts";
@@ -30,6 +31,69 @@ const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
  */
 export function hasHdf5Signature(bytes: Uint8Array): boolean {
   return [0, 512, 1024, 2048].some((o) => SIGNATURE.every((b, i) => bytes[o + i] === b));
+}
+
+/**
+ * The file size an HDF5 superblock declares (its base address plus end-of-file address), or
+ * undefined when the head holds no superblock this reads (an unknown version). A file shorter
+ * than this was cut short.
+ *
+ * @example
+ * ```ts
+ * declaredHdf5Size(head); // 31760
+ * ```
+ */
+export function declaredHdf5Size(head: Uint8Array): number | undefined {
+  const at = [0, 512, 1024, 2048].find((o) => SIGNATURE.every((b, i) => head[o + i] === b));
+  if (at === undefined) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const version = head[at + 8];
+  let offsets: number | undefined, base: number, eof: number;
+  if (version === 0 || version === 1) {
+    offsets = head[at + 13];
+    base = at + (version === 0 ? 24 : 28);
+    eof = base + 2 * (offsets ?? 0);
+  } else if (version === 2 || version === 3) {
+    offsets = head[at + 9];
+    base = at + 12;
+    eof = base + 2 * (offsets ?? 0);
+  } else return undefined;
+  if (offsets !== 8 && offsets !== 4) return undefined;
+  if (eof + offsets > head.length) return undefined;
+  const read = (o: number) =>
+    offsets === 8 ? Number(view.getBigUint64(o, true)) : view.getUint32(o, true);
+  const size = read(base) + read(eof);
+  // All-ones is HDF5's "undefined address".
+  return Number.isSafeInteger(size) && size < 2 ** 52 ? size : undefined;
+}
+
+/**
+ * Runs `fn` with writes to stderr (fd 2) through node:fs held back: h5wasm's HDF5 prints dozens
+ * of HDF5-DIAG lines for a damaged file before throwing, and the caller reports the damage in
+ * one line instead. When `fn` succeeds, the held-back text is written after all.
+ */
+function withQuietHdf5<T>(fn: () => T): T {
+  const original = fs.writeSync;
+  const held: Uint8Array[] = [];
+  const fsw = fs as unknown as { writeSync: (fd: number, ...rest: unknown[]) => number };
+  fsw.writeSync = (fd: number, ...rest: unknown[]) => {
+    if (fd !== 2) return (original as (fd: number, ...r: unknown[]) => number)(fd, ...rest);
+    const [buffer, offset = 0, length] = rest as [Uint8Array, number?, number?];
+    const n = typeof buffer === "string"
+      ? new TextEncoder().encode(buffer).length
+      : length ?? buffer.length - offset;
+    if (typeof buffer !== "string") held.push(buffer.slice(offset, offset + n));
+    // The whole length counts as written: a short count makes the caller retry forever.
+    return n;
+  };
+  try {
+    const result = fn();
+    fsw.writeSync = original as typeof fsw.writeSync;
+    for (const chunk of held) Deno.stderr.writeSync(chunk);
+    return result;
+  } finally {
+    fsw.writeSync = original as typeof fsw.writeSync;
+  }
 }
 
 /** An open HDF5 file's datasets, read eagerly into memory. */
@@ -66,23 +130,35 @@ export async function readH5(path: string): Promise<H5Contents> {
   }
   // h5wasm neither throws nor stays quiet on a non-HDF5 file, so check the signature first.
   if (!hasHdf5Signature(head)) throw new KitError(`${path}: not an HDF5 file (no HDF5 signature)`);
+  const declared = declaredHdf5Size(head);
+  const actual = (await Deno.stat(path)).size;
+  if (declared !== undefined && actual < declared) {
+    throw new KitError(
+      `${path}: truncated HDF5 file (${actual} bytes, its header says ${declared}); ` +
+        `download or copy it again`,
+    );
+  }
   // The Node build of h5wasm reads the real file system directly.
-  let file: InstanceType<typeof lib.File> | undefined;
   const values = new Map<string, { shape: number[]; value: unknown }>();
   try {
-    try {
-      file = new lib.File(resolve(path), "r");
-    } catch (e) {
-      throw new KitError(`${path}: not a readable HDF5 file (${(e as Error).message})`);
-    }
-    for (const key of file.keys()) {
-      const d = file.get(key);
-      if (d instanceof lib.Dataset) {
-        values.set(key, { shape: [...(d.shape ?? [])], value: d.value });
+    withQuietHdf5(() => {
+      const file = new lib.File(resolve(path), "r");
+      try {
+        for (const key of file.keys()) {
+          const d = file.get(key);
+          if (d instanceof lib.Dataset) {
+            values.set(key, { shape: [...(d.shape ?? [])], value: d.value });
+          }
+        }
+      } finally {
+        file.close();
       }
-    }
-  } finally {
-    file?.close();
+    });
+  } catch (e) {
+    throw new KitError(
+      `${path}: damaged HDF5 file, cannot be read (${(e as Error).message}); ` +
+        `download or copy it again`,
+    );
   }
   const get = (field: string) => {
     const v = values.get(field);

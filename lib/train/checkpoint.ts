@@ -3,18 +3,35 @@
  * `tf.loadLayersModel` in a browser), the optimiser state, the training state and the resolved
  * config.
  *
- * Each checkpoint is a fresh directory under `<run>/checkpoints/`; `last.json` and `best.json`
- * point at one and are replaced atomically, so a crash at any moment leaves the previous
- * checkpoint readable and never half of a new one.
+ * Each checkpoint is a fresh directory under `<run>/checkpoints/`, written and fsynced in full
+ * before `last.json` and `best.json` are atomically swapped to it, and never replaced in place
+ * (see checkpoint_files.ts), so a kill at any instant leaves every pointer naming a complete
+ * checkpoint.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import { join } from "@std/path";
-import { writeFileAtomic } from "../io/atomic.ts";
+import { syncDir, writeFileAtomic, writeFileSynced } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
 import type { ConfigObject } from "../config/config.ts";
+import {
+  checkpointFault,
+  type CheckpointManifest,
+  freeCheckpointName,
+  MANIFEST,
+  verifyCheckpoint,
+} from "./checkpoint_files.ts";
+
+export { loadModelWeights, loadOptimizerState } from "./checkpoint_load.ts";
+export {
+  CHECKPOINT_PHASES,
+  type CheckpointPhase,
+  removeStaleTemporaries,
+  setCheckpointFaultHook,
+  verifyCheckpoint,
+} from "./checkpoint_files.ts";
 
 /** Where training stands: enough to continue exactly. */
 export interface TrainState {
@@ -35,7 +52,8 @@ export interface TrainState {
 /** The pointer files of a run directory. */
 export type CheckpointPointer = "last" | "best";
 
-interface WeightFileSpec {
+/** One tensor of a weights file: its name, shape and type, in file order. */
+export interface WeightFileSpec {
   name: string;
   shape: number[];
   dtype: "float32" | "int32";
@@ -62,35 +80,16 @@ async function writeWeights(
     bytes.set(c, o);
     o += c.length;
   }
-  await Deno.writeFile(join(dir, file), bytes);
+  await writeFileSynced(join(dir, file), bytes);
   return specs;
-}
-
-function readWeightTensors(
-  bytes: Uint8Array,
-  specs: readonly WeightFileSpec[],
-  file: string,
-): tf.Tensor[] {
-  const out: tf.Tensor[] = [];
-  let o = 0;
-  for (const s of specs) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    if (o + 4 * n > bytes.length) {
-      for (const t of out) t.dispose();
-      throw new KitError(`${file}: too short for weight "${s.name}" [${s.shape}]`);
-    }
-    const buf = bytes.buffer.slice(bytes.byteOffset + o, bytes.byteOffset + o + 4 * n);
-    const values = s.dtype === "int32" ? new Int32Array(buf) : new Float32Array(buf);
-    out.push(tf.tensor(values, s.shape, s.dtype));
-    o += 4 * n;
-  }
-  return out;
 }
 
 /**
  * Writes a checkpoint of the model, optimiser, state and config into a new directory
- * `<runDir>/checkpoints/step-<step>/`, then points `last.json` (and `best.json` when `isBest`) at
- * it. Older step directories no pointer names are removed.
+ * `<runDir>/checkpoints/step-<step>/` (`step-<step>-2`, ... when that step was saved before), then
+ * points `last.json` (and `best.json` when `isBest`) at it, then removes the step directories no
+ * pointer names. Each file is fsynced before the directory is published and the pointer is
+ * swapped only after, so a kill at any instant leaves every pointer naming a complete checkpoint.
  *
  * @example
  * ```ts
@@ -107,60 +106,84 @@ export async function saveCheckpoint(
     isBest?: boolean;
   },
 ): Promise<string> {
-  const name = `step-${String(parts.state.step).padStart(7, "0")}`;
-  const rel = join("checkpoints", name);
-  const dir = join(runDir, rel);
-  const tmp = join(runDir, "checkpoints", `.${name}-${crypto.randomUUID()}.tmp`);
-  await Deno.mkdir(tmp, { recursive: true });
+  const info = { step: parts.state.step, runDir };
+  await checkpointFault("start", info);
+  const root = join(runDir, "checkpoints");
+  await Deno.mkdir(root, { recursive: true });
+  const tmp = join(root, `.step-${parts.state.step}-${crypto.randomUUID()}.tmp`);
+  await Deno.mkdir(tmp);
+  let dir: string;
+  let rel: string;
   try {
-    // The tfjs layers format, written by tfjs's own serialiser so browsers load it unchanged.
-    await parts.model.save(tf.io.withSaveHandler(async (artifacts) => {
-      const weightData = artifacts.weightData instanceof ArrayBuffer
-        ? new Uint8Array(artifacts.weightData)
-        : new Uint8Array(await new Blob(artifacts.weightData as ArrayBuffer[]).arrayBuffer());
-      await Deno.writeFile(join(tmp, "weights.bin"), weightData);
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await Deno.writeTextFile(join(tmp, "model.json"), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }));
-    if (parts.optimizer) {
-      const named = await parts.optimizer.getWeights();
-      const specs = await writeWeights(tmp, "optimizer.bin", named);
-      await Deno.writeTextFile(
-        join(tmp, "optimizer.json"),
-        JSON.stringify({
-          className: parts.optimizer.getClassName(),
-          config: parts.optimizer.getConfig(),
-          weights: specs,
-        }),
-      );
-    }
-    await Deno.writeTextFile(join(tmp, "state.json"), JSON.stringify(parts.state, null, 2));
-    await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(parts.config, null, 2));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await writeCheckpointFiles(tmp, parts);
+    await checkpointFault("temp-written", info);
+    // A fresh name: the directory a pointer names is never removed or replaced before the
+    // pointer has moved on.
+    const name = await freeCheckpointName(root, parts.state.step);
+    rel = join("checkpoints", name);
+    dir = join(runDir, rel);
     await Deno.rename(tmp, dir);
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;
   }
-  await writeFileAtomic(
-    join(runDir, "last.json"),
-    JSON.stringify({ dir: rel, step: parts.state.step }),
-  );
-  if (parts.isBest) {
-    await writeFileAtomic(
-      join(runDir, "best.json"),
-      JSON.stringify({ dir: rel, step: parts.state.step }),
+  await syncDir(root);
+  await checkpointFault("published", info);
+  const pointer = JSON.stringify({ dir: rel, step: parts.state.step });
+  await writeFileAtomic(join(runDir, "last.json"), pointer);
+  if (parts.isBest) await writeFileAtomic(join(runDir, "best.json"), pointer);
+  await checkpointFault("pointer-swapped", info);
+  await pruneCheckpoints(runDir, info);
+  return dir;
+}
+
+/** Writes and fsyncs every file of a checkpoint into `dir`, the manifest last. */
+async function writeCheckpointFiles(
+  dir: string,
+  parts: {
+    model: tf.LayersModel;
+    optimizer?: tf.Optimizer;
+    config: ConfigObject;
+    state: TrainState;
+  },
+): Promise<void> {
+  // The tfjs layers format, written by tfjs's own serialiser so browsers load it unchanged.
+  await parts.model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const weightData = artifacts.weightData instanceof ArrayBuffer
+      ? new Uint8Array(artifacts.weightData)
+      : new Uint8Array(await new Blob(artifacts.weightData as ArrayBuffer[]).arrayBuffer());
+    await writeFileSynced(join(dir, "weights.bin"), weightData);
+    const modelJson = {
+      modelTopology: artifacts.modelTopology,
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
+    };
+    await writeFileSynced(join(dir, "model.json"), JSON.stringify(modelJson));
+    return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+  }));
+  if (parts.optimizer) {
+    const named = await parts.optimizer.getWeights();
+    const specs = await writeWeights(dir, "optimizer.bin", named);
+    await writeFileSynced(
+      join(dir, "optimizer.json"),
+      JSON.stringify({
+        className: parts.optimizer.getClassName(),
+        config: parts.optimizer.getConfig(),
+        weights: specs,
+      }),
     );
   }
-  await pruneCheckpoints(runDir);
-  return dir;
+  await writeFileSynced(join(dir, "state.json"), JSON.stringify(parts.state, null, 2));
+  await writeFileSynced(join(dir, "config.json"), JSON.stringify(parts.config, null, 2));
+  const files: Record<string, number> = {};
+  for await (const e of Deno.readDir(dir)) {
+    files[e.name] = (await Deno.stat(join(dir, e.name))).size;
+  }
+  const manifest: CheckpointManifest = { files, optimizer: parts.optimizer !== undefined };
+  await writeFileSynced(join(dir, MANIFEST), JSON.stringify(manifest, null, 2));
+  await syncDir(dir);
 }
 
 async function pointerTarget(
@@ -177,7 +200,10 @@ async function pointerTarget(
   }
 }
 
-async function pruneCheckpoints(runDir: string): Promise<void> {
+async function pruneCheckpoints(
+  runDir: string,
+  info: { step: number; runDir: string },
+): Promise<void> {
   const keep = new Set(
     (await Promise.all([pointerTarget(runDir, "last"), pointerTarget(runDir, "best")]))
       .filter((d): d is string => d !== undefined),
@@ -185,15 +211,21 @@ async function pruneCheckpoints(runDir: string): Promise<void> {
   const root = join(runDir, "checkpoints");
   for await (const e of Deno.readDir(root)) {
     if (e.isDirectory && e.name.startsWith("step-") && !keep.has(join("checkpoints", e.name))) {
-      await Deno.remove(join(root, e.name), { recursive: true });
+      // Moved aside in one rename first: a kill during the removal leaves a `.gc-*.tmp` that the
+      // next start removes, never a half-deleted `step-*` that looks like a checkpoint.
+      const aside = join(root, `.gc-${e.name}-${crypto.randomUUID()}.tmp`);
+      await Deno.rename(join(root, e.name), aside);
+      await checkpointFault("gc", info);
+      await Deno.remove(aside, { recursive: true });
     }
   }
+  await syncDir(root);
 }
 
 /**
  * Finds a checkpoint directory: a run directory (through `last.json`, or `best.json` with
  * `pointer: "best"`) or a checkpoint directory itself (one holding model.json). Throws a KitError
- * naming the path when there is none.
+ * naming the path when there is none, or naming the missing file when it is incomplete.
  *
  * @example
  * ```ts
@@ -212,10 +244,16 @@ export async function resolveCheckpoint(
       return false;
     }
   };
-  if (await exists(join(path, "model.json"))) return path;
+  if (await exists(join(path, "model.json"))) {
+    await verifyCheckpoint(path);
+    return path;
+  }
   const target = (await pointerTarget(path, pointer)) ??
     (pointer === "best" ? await pointerTarget(path, "last") : undefined);
-  if (target && (await exists(join(path, target, "model.json")))) return join(path, target);
+  if (target && (await exists(join(path, target)))) {
+    await verifyCheckpoint(join(path, target));
+    return join(path, target);
+  }
   throw new KitError(
     `${path}: no checkpoint here (expected model.json, or ${pointer}.json pointing at one)`,
   );
@@ -244,125 +282,4 @@ export async function readCheckpointMeta(
     state: await read("state.json") as TrainState,
     config: await read("config.json") as ConfigObject,
   };
-}
-
-/**
- * Loads a checkpoint's weights into a model built from the same config, checking that every
- * weight's shape matches (a different architecture is reported, not half-loaded).
- *
- * @example
- * ```ts
- * const pm = buildModel(config.model);
- * await loadModelWeights(dir, pm.model);
- * ```
- */
-export async function loadModelWeights(dir: string, model: tf.LayersModel): Promise<void> {
-  const jsonPath = join(dir, "model.json");
-  let manifest: { weightsManifest: { paths: string[]; weights: WeightFileSpec[] }[] };
-  try {
-    manifest = JSON.parse(await Deno.readTextFile(jsonPath));
-  } catch (e) {
-    throw new KitError(`${jsonPath}: cannot read (${(e as Error).message})`);
-  }
-  const specs = manifest.weightsManifest.flatMap((g) => g.weights);
-  const files = await Promise.all(
-    manifest.weightsManifest.flatMap((g) => g.paths).map(async (p) => {
-      try {
-        return await Deno.readFile(join(dir, p));
-      } catch (e) {
-        throw new KitError(`${join(dir, p)}: cannot read (${(e as Error).message})`);
-      }
-    }),
-  );
-  const bytes = new Uint8Array(files.reduce((n, f) => n + f.length, 0));
-  files.reduce((o, f) => (bytes.set(f, o), o + f.length), 0);
-  const weights = model.weights;
-  if (specs.length !== weights.length) {
-    throw new KitError(
-      `${jsonPath}: holds ${specs.length} weights but the model has ${weights.length} (a different architecture?)`,
-    );
-  }
-  // Saved weights are matched by name: tfjs lists trainable weights first, so the order of a
-  // model saved while some layers were frozen (Ke's second stage) differs from a fresh model's.
-  const byName = new Map(specs.map((s, i) => [s.name, i]));
-  const order = weights.map((w) => byName.get(w.originalName));
-  if (order.some((i) => i === undefined) || byName.size !== specs.length) {
-    const missing = weights.find((w) => !byName.has(w.originalName));
-    throw new KitError(
-      `${jsonPath}: has no weight named "${
-        missing?.originalName ?? "?"
-      }" (a different architecture?)`,
-    );
-  }
-  weights.forEach((w, k) => {
-    const s = specs[order[k]!]!;
-    if (s.shape.join("x") !== w.shape.join("x")) {
-      throw new KitError(
-        `${jsonPath}: weight "${s.name}" has shape [${s.shape}] but the model's is [${w.shape}]`,
-      );
-    }
-  });
-  const tensors = readWeightTensors(bytes, specs, join(dir, "weights.bin"));
-  try {
-    // LayersModel.setWeights follows model.weights' order.
-    model.setWeights(order.map((i) => tensors[i!]!));
-  } finally {
-    tf.dispose(tensors);
-  }
-}
-
-/**
- * Restores an optimiser's slots (moments, accumulators, iteration count) from a checkpoint.
- * A checkpoint without optimiser state leaves the optimiser fresh and returns false.
- *
- * @example
- * ```ts
- * await loadOptimizerState(dir, optimizer);
- * ```
- */
-export async function loadOptimizerState(dir: string, optimizer: tf.Optimizer): Promise<boolean> {
-  let meta: { className: string; weights: WeightFileSpec[] };
-  try {
-    meta = JSON.parse(await Deno.readTextFile(join(dir, "optimizer.json")));
-  } catch {
-    return false;
-  }
-  if (meta.className !== optimizer.getClassName()) {
-    throw new KitError(
-      `${
-        join(dir, "optimizer.json")
-      }: saved from ${meta.className}, cannot restore into ${optimizer.getClassName()}`,
-    );
-  }
-  const bytes = await Deno.readFile(join(dir, "optimizer.bin"));
-  const tensors = readWeightTensors(bytes, meta.weights, join(dir, "optimizer.bin"));
-  await optimizer.setWeights(meta.weights.map((s, i) => ({ name: s.name, tensor: tensors[i]! })));
-  tf.dispose(tensors);
-  restoreAdamPowers(optimizer);
-  return true;
-}
-
-/**
- * Adam keeps beta1^t and beta2^t as running float32 products, but its setWeights recomputes them
- * with one `pow`, which rounds differently; recompute them as the same running product so a
- * resumed run's updates are bit-identical to an unbroken run's.
- */
-function restoreAdamPowers(optimizer: tf.Optimizer): void {
-  if (optimizer.getClassName() !== "Adam") return;
-  const adam = optimizer as unknown as {
-    beta1: number;
-    beta2: number;
-    iterations: number;
-    accBeta1: tf.Variable;
-    accBeta2: tf.Variable;
-  };
-  const product = (beta: number) => {
-    let v = Math.fround(beta);
-    for (let i = 0; i < adam.iterations; i++) v = Math.fround(v * Math.fround(beta));
-    return v;
-  };
-  tf.tidy(() => {
-    adam.accBeta1.assign(tf.scalar(product(adam.beta1)));
-    adam.accBeta2.assign(tf.scalar(product(adam.beta2)));
-  });
 }

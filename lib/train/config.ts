@@ -269,7 +269,29 @@ export async function loadExperiment(
   try {
     return resolveExperiment(file, sets);
   } catch (e) {
-    if (e instanceof KitError) throw new KitError(`${path}: ${e.message}`);
-    throw e;
+    if (!(e instanceof KitError)) throw e;
+    throw new KitError(`${blame(path, file, sets, e.message)}: ${e.message}`);
   }
+}
+
+/**
+ * Where a config error came from: the file when the file alone has it, else the first `--set`
+ * whose addition makes the same error appear, else the combination.
+ */
+function blame(path: string, file: unknown, sets: readonly string[], message: string): string {
+  const fails = (n: number) => {
+    try {
+      mergeConfig(
+        experimentDefaults as unknown as ConfigObject,
+        combineOverrides(file, ...sets.slice(0, n).map(parseSet)),
+        { choices: experimentChoices, variants: modelVariants },
+      );
+      return false;
+    } catch (e) {
+      return e instanceof KitError && e.message === message;
+    }
+  };
+  if (sets.length === 0 || fails(0)) return path;
+  for (let n = 1; n <= sets.length; n++) if (fails(n)) return `--set ${sets[n - 1]}`;
+  return `${path} with --set ${sets.join(" ")}`;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { writeFileAtomic } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
 
 /** A training-step record. */
@@ -63,16 +64,44 @@ export class RunLog {
 
   /**
    * Drops records after `step` (a run resumed from an earlier checkpoint rewrites that part of
-   * its history, so the log matches the checkpoint).
+   * its history, so the log matches the checkpoint), and with `epoch` (epochs the checkpoint
+   * completed) the validations of later epochs: a checkpoint taken at an epoch's last step but
+   * before its validation validates again when resumed. Lines that do not parse (the last one cut by
+   * a kill mid-write) are dropped and every good line is kept; the rewrite is atomic. Returns the
+   * number of unreadable lines dropped.
    */
-  async truncateAfter(step: number): Promise<void> {
-    const kept = (await readRunLog(this.path).catch(() => [])).filter((r) => r.step <= step);
-    await Deno.writeTextFile(this.path, kept.map((r) => JSON.stringify(r) + "\n").join(""));
+  async truncateAfter(step: number, epoch = Infinity): Promise<number> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return 0;
+      throw new KitError(`${this.path}: cannot read run log (${(e as Error).message})`);
+    }
+    const { records, bad } = parseLines(text);
+    const kept = records.filter((r) => r.step <= step && (r.kind !== "val" || r.epoch <= epoch));
+    await writeFileAtomic(this.path, kept.map((r) => JSON.stringify(r) + "\n").join(""));
+    return bad.length;
   }
 }
 
+function parseLines(text: string): { records: LogRecord[]; bad: number[] } {
+  const records: LogRecord[] = [];
+  const bad: number[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      records.push(JSON.parse(line) as LogRecord);
+    } catch {
+      bad.push(i + 1);
+    }
+  });
+  return { records, bad };
+}
+
 /**
- * Reads a run log; a malformed line is reported with its line number.
+ * Reads a run log; a malformed line is reported with its line number, except a last line cut
+ * short by a kill, which is left out.
  *
  * @example
  * ```ts
@@ -86,12 +115,10 @@ export async function readRunLog(path: string): Promise<LogRecord[]> {
   } catch (e) {
     throw new KitError(`${path}: cannot read run log (${(e as Error).message})`);
   }
-  return text.split("\n").flatMap((line, i) => {
-    if (line.trim() === "") return [];
-    try {
-      return [JSON.parse(line) as LogRecord];
-    } catch {
-      throw new KitError(`${path}:${i + 1}: not a JSON record`);
-    }
-  });
+  const { records, bad } = parseLines(text);
+  // A last line without its newline is a record cut short by a kill: the lines before it stand.
+  const cut = text.endsWith("\n") ? undefined : text.split("\n").length;
+  const first = bad.find((line) => line !== cut);
+  if (first !== undefined) throw new KitError(`${path}:${first}: not a JSON record`);
+  return records;
 }

@@ -42,6 +42,7 @@ import {
   type TrainState,
 } from "./checkpoint.ts";
 import type { ExperimentConfig } from "./config.ts";
+import { lockRunDir } from "./lock.ts";
 import { RunLog, type StepRecord, type ValRecord } from "./log.ts";
 import { makeOptimizer, setLearningRate } from "./optimizer.ts";
 import { heatmapSourceAt, learningRate, stageAt, totalEpochs } from "./schedule.ts";
@@ -159,9 +160,18 @@ export async function validate(
  * ```
  */
 export async function train(cfg: ExperimentConfig, options: TrainOptions): Promise<TrainResult> {
+  // One writer per run directory (see lock.ts); a killed writer's temporaries go under the lock.
+  const lock = await lockRunDir(options.runDir);
+  try {
+    return await trainLocked(cfg, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? console.log;
   const { runDir } = options;
-  await Deno.mkdir(runDir, { recursive: true });
   const runLog = new RunLog(join(runDir, "log.jsonl"));
 
   const pm = buildModel(cfg.model, { seed: cfg.seed });
@@ -179,7 +189,7 @@ export async function train(cfg: ExperimentConfig, options: TrainOptions): Promi
     }
     await loadModelWeights(resumeDir, pm.model);
     state = meta.state;
-    await runLog.truncateAfter(state.step);
+    await runLog.truncateAfter(state.step, state.epoch);
     log(
       `resume: ${resumeDir} (step ${state.step}, epoch ${state.epoch}, batch ${state.batchInEpoch})`,
     );

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { choiceFlag, numberFlag, parseFlags } from "../../lib/cli/mod.ts";
+import { choiceFlag, numberFlag, parseFlags, userPath } from "../../lib/cli/args.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
 const spec = { string: ["count", "convention"], boolean: ["json"], collect: ["set"] };
@@ -39,4 +39,29 @@ Deno.test("closed-choice flags name the choices", () => {
     KitError,
     '--convention must be one of bearpaw, official; got "coco"',
   );
+});
+
+Deno.test("a negative number after a flag is its value, checked by the flag's range", () => {
+  const f = parseFlags(["--count", "-1", "--set", "a=-2"], spec, "usage");
+  assertEquals(f.count, "-1");
+  assertThrows(
+    () => numberFlag(f, "count", 0, { min: 0 }),
+    KitError,
+    '--count must be a number >= 0; got "-1"',
+  );
+  assertThrows(() => parseFlags(["-1"], spec, "usage"), KitError, 'unknown flag "-1"');
+});
+
+Deno.test("a relative path is resolved in the folder deno task was started from", () => {
+  const before = Deno.env.get("INIT_CWD");
+  try {
+    Deno.env.set("INIT_CWD", "/home/me/work");
+    assertEquals(userPath("my.json"), "/home/me/work/my.json");
+    assertEquals(userPath("/abs/my.json"), "/abs/my.json");
+    Deno.env.set("INIT_CWD", Deno.cwd());
+    assertEquals(userPath("configs/x.json"), "configs/x.json");
+  } finally {
+    if (before === undefined) Deno.env.delete("INIT_CWD");
+    else Deno.env.set("INIT_CWD", before);
+  }
 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
-import { chooseRunDir } from "../../lib/cli/train.ts";
+import { chooseRunDir, DUPLICATE_SIGINT_MS, interruptHandler } from "../../lib/cli/train.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -113,5 +113,38 @@ Deno.test("a new run never lands on an earlier one: the default directory moves 
     await chooseRunDir({ requested: named, explicit: false, overwrite: false }),
     `${named}-3`,
   );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("one Ctrl-C delivered twice at once (deno task forwards it) stops with a checkpoint, not a quit", () => {
+  let t = 0, quits = 0, notices = 0;
+  const controller = new AbortController();
+  const handler = interruptHandler(controller, {
+    now: () => t,
+    quit: () => quits++,
+    notice: () => notices++,
+  });
+  handler();
+  t = 5; // the forwarded copy
+  handler();
+  assertEquals([controller.signal.aborted, notices, quits], [true, 1, 0]);
+  t = 5 + DUPLICATE_SIGINT_MS; // a real second press
+  handler();
+  assertEquals(quits, 1);
+});
+
+Deno.test({
+  name: "an --out that is a file fails in one line before training starts",
+  ignore: secondPass,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const file = join(dir, "notes.txt");
+  await Deno.writeTextFile(file, "mine");
+  const out = await trainCommand(["--out", file]).output();
+  const err = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 2, err);
+  assertStringIncludes(err, `error: ${file}: --out names a file, not a folder`);
+  assert(!err.includes("    at "), err);
+  assertEquals(await Deno.readTextFile(file), "mine");
   await Deno.remove(dir, { recursive: true });
 });

@@ -224,6 +224,14 @@ Deno.test("gzipped JSON lists read like plain ones", async () => {
   await Deno.mkdir(join(dir, "images"));
   const ds = await openMpiiJson({ annotations: file, imageDir: join(dir, "images"), split: "val" });
   assertEquals(ds.length, 1);
+  // The default name without .gz finds the gzipped copy, as data/README.md promises.
+  const plain = join(dir, "a.json");
+  const found = await openMpiiJson({
+    annotations: plain,
+    imageDir: join(dir, "images"),
+    split: "val",
+  });
+  assertEquals(found.length, 1);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -65,3 +65,19 @@ Deno.test("a wrong shape is reported with file, field and both shapes", () => {
     'x.h5: field "part" has shape [5, 14, 2], expected [N, 16, 2]',
   );
 });
+
+Deno.test("a truncated or damaged HDF5 file is one KitError naming the file, not a crash", async () => {
+  const dir = await Deno.makeTempDir();
+  const good = join(dir, "valid.h5");
+  await writeH5(good, { part: { shape: [50, 16, 2], data: new Float64Array(1600) } });
+  const bytes = await Deno.readFile(good);
+  const cut = join(dir, "cut.h5");
+  await Deno.writeFile(cut, bytes.subarray(0, bytes.length >> 1));
+  await assertRejects(() => readH5(cut), KitError, `${cut}: truncated HDF5 file`);
+  const damaged = join(dir, "damaged.h5");
+  const copy = Uint8Array.from(bytes);
+  copy.fill(0x55, 100, 600); // the root group's metadata
+  await Deno.writeFile(damaged, copy);
+  await assertRejects(() => readH5(damaged), KitError, `${damaged}: damaged HDF5 file`);
+  await Deno.remove(dir, { recursive: true });
+});

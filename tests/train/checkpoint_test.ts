@@ -1,10 +1,11 @@
-import { assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { join } from "@std/path";
 import * as tf from "@tensorflow/tfjs";
 import {
   loadModelWeights,
   loadOptimizerState,
   readCheckpointMeta,
+  removeStaleTemporaries,
   resolveCheckpoint,
   saveCheckpoint,
   type TrainState,
@@ -131,5 +132,71 @@ Deno.test("a different architecture or a missing checkpoint is reported by path"
     KitError,
     "saved from RMSProp, cannot restore into Adam",
   );
+  await Deno.remove(run, { recursive: true });
+});
+
+Deno.test("writing the same step twice publishes a new directory and never removes the one last.json names first", async () => {
+  const run = await Deno.makeTempDir();
+  const model = tinyModel();
+  const first = await saveCheckpoint(run, { model, config: {}, state: state(3) });
+  const second = await saveCheckpoint(run, { model, config: {}, state: state(3), isBest: true });
+  assertEquals(first, join(run, "checkpoints", "step-0000003"));
+  assertEquals(second, join(run, "checkpoints", "step-0000003-2"));
+  assertEquals(await resolveCheckpoint(run, "last"), second);
+  assertEquals(await resolveCheckpoint(run, "best"), second);
+  const names = [...Deno.readDirSync(join(run, "checkpoints"))].map((e) => e.name);
+  assertEquals(names, ["step-0000003-2"]);
+  await Deno.remove(run, { recursive: true });
+});
+
+Deno.test("a checkpoint missing optimizer.bin or optimizer.json is refused, not resumed on a fresh optimiser", async () => {
+  const run = await Deno.makeTempDir();
+  const model = tinyModel();
+  const opt = tf.train.adam(0.1);
+  oneStep(model, opt);
+  const dir = await saveCheckpoint(run, { model, optimizer: opt, config: {}, state: state(2) });
+  await Deno.remove(join(dir, "optimizer.bin"));
+  await assertRejects(() => resolveCheckpoint(run), KitError, "optimizer.bin: missing");
+  await assertRejects(() => loadOptimizerState(dir, tf.train.adam()), KitError, "optimizer.bin");
+  await Deno.remove(join(dir, "manifest.json")); // as a checkpoint of an older kit
+  await Deno.remove(join(dir, "optimizer.json"));
+  await assertRejects(() => loadOptimizerState(dir, tf.train.adam()), KitError, "incomplete");
+  await Deno.remove(join(dir, "weights.bin"));
+  await assertRejects(() => resolveCheckpoint(run), KitError, "weights.bin: missing");
+  await Deno.remove(run, { recursive: true });
+});
+
+Deno.test("a truncated file is caught by the manifest's sizes", async () => {
+  const run = await Deno.makeTempDir();
+  const dir = await saveCheckpoint(run, { model: tinyModel(), config: {}, state: state(1) });
+  const bytes = await Deno.readFile(join(dir, "weights.bin"));
+  await Deno.writeFile(join(dir, "weights.bin"), bytes.subarray(0, 8));
+  await assertRejects(() => resolveCheckpoint(run), KitError, "the checkpoint's manifest says");
+  await Deno.remove(run, { recursive: true });
+});
+
+Deno.test("NaN in weights.bin is reported by weight name, not loaded", async () => {
+  const run = await Deno.makeTempDir();
+  const dir = await saveCheckpoint(run, { model: tinyModel(), config: {}, state: state(1) });
+  const bytes = await Deno.readFile(join(dir, "weights.bin"));
+  new Float32Array(bytes.buffer, 0, 1)[0] = NaN;
+  await Deno.writeFile(join(dir, "weights.bin"), bytes);
+  await assertRejects(() => loadModelWeights(dir, tinyModel()), KitError, "holds NaN at index 0");
+  await Deno.remove(run, { recursive: true });
+});
+
+Deno.test("temporaries a killed writer left are removed, checkpoints are not", async () => {
+  const run = await Deno.makeTempDir();
+  const dir = await saveCheckpoint(run, { model: tinyModel(), config: {}, state: state(1) });
+  await Deno.mkdir(join(run, "checkpoints", ".step-2-abc.tmp"));
+  await Deno.mkdir(join(run, "checkpoints", ".gc-step-0000001-abc.tmp"));
+  await Deno.writeTextFile(join(run, ".last.json.abc.tmp"), "{");
+  await Deno.writeTextFile(join(run, ".preds.json.abc.tmp"), "["); // another command's, live
+  const removed = await removeStaleTemporaries(run);
+  assertEquals(removed.length, 3);
+  assert(await Deno.stat(join(run, ".preds.json.abc.tmp")).then(() => true));
+  const left = [...Deno.readDirSync(join(run, "checkpoints"))].map((e) => e.name);
+  assertEquals(left, ["step-0000001"]);
+  assert((await Deno.stat(join(dir, "model.json"))).isFile);
   await Deno.remove(run, { recursive: true });
 });

@@ -1,4 +1,5 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { join } from "@std/path";
 import { KitError } from "../../lib/io/errors.ts";
 import { loadExperiment, resolveExperiment } from "../../lib/train/config.ts";
 
@@ -42,4 +43,36 @@ Deno.test("the MSSH paper config trains with negative targets for occluded joint
   assertEquals([cfg.model.kind, cfg.data.occludedTarget], ["mssh", "negative"]);
   const hourglass = await loadExperiment(`${root}configs/mpii_hourglass8_paper.json`);
   assertEquals(hourglass.data.occludedTarget, "positive");
+});
+
+Deno.test("an experiment file that is JSON but not an object is refused by name", async () => {
+  const dir = await Deno.makeTempDir();
+  for (const text of ["[]", '"hourglass"', "null", "3"]) {
+    const path = join(dir, "e.json");
+    await Deno.writeTextFile(path, text);
+    await assertRejects(
+      () => loadExperiment(path),
+      KitError,
+      `${path}: a config must be a JSON object`,
+    );
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("an unknown key from --set is blamed on that --set, not on the file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "e.json");
+  await Deno.writeTextFile(path, JSON.stringify({ name: "x" }));
+  await assertRejects(
+    () => loadExperiment(path, ["optimizer.lr=1e-3", "optimizer.lrr=1"]),
+    KitError,
+    '--set optimizer.lrr=1: unknown config key "optimizer.lrr"',
+  );
+  await Deno.writeTextFile(path, JSON.stringify({ nme: "x" }));
+  await assertRejects(
+    () => loadExperiment(path, ["optimizer.lr=1e-3"]),
+    KitError,
+    `${path}: unknown config key "nme"`,
+  );
+  await Deno.remove(dir, { recursive: true });
 });

@@ -1,4 +1,4 @@
-import { assertEquals, assertNotEquals } from "@std/assert";
+import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { decodePng } from "image-js";
 import { J, type Keypoint, NUM_JOINTS } from "../../lib/skeleton/mod.ts";
 import {
@@ -22,6 +22,36 @@ Deno.test("a skeleton is drawn in side colours and missing joints are left out",
   assertEquals(px(out, 20, 30), [...SIDE_COLORS.right]);
   assertEquals(px(out, 10, 30), [...SIDE_COLORS.right]); // filled joint dot
   assertEquals(px(out, 0, 0), [0, 0, 0]); // missing joints draw nothing
+});
+
+Deno.test("a thick bone covers the pixels within half its thickness and none farther", () => {
+  const kps: Keypoint[] = Array.from({ length: NUM_JOINTS }, () => [0, 0, 0] as const);
+  kps[J.l_hip] = [20, 10, 2];
+  kps[J.l_knee] = [20, 90, 2];
+  const out = drawSkeleton(blank(100, 100), kps, { thickness: 6, radius: 1 });
+  const left = [...SIDE_COLORS.left];
+  for (const x of [17, 20, 23]) assertEquals(px(out, x, 50), left, `x=${x}`);
+  for (const x of [16, 24]) assertEquals(px(out, x, 50), [0, 0, 0], `x=${x}`);
+  // Diagonal: the distance, not the row offset, decides.
+  kps[J.l_knee] = [80, 70, 2];
+  const diag = drawSkeleton(blank(100, 100), kps, { thickness: 4, radius: 1 });
+  assertEquals(px(diag, 50, 40), left);
+  assertEquals(px(diag, 50, 43), [0, 0, 0]); // 3 / sqrt(2) > 2 from the bone
+});
+
+Deno.test("a photo-sized image is drawn touching only the skeleton's pixels", () => {
+  // 6000 x 4000 (24 MP): the image-js drawing this replaced copied the whole image once per
+  // pixel of line thickness per bone and took minutes here.
+  const w = 6000, h = 4000;
+  const kps: Keypoint[] = Array.from(
+    { length: NUM_JOINTS },
+    (_, j) => [1000 + 250 * j, 500 + 180 * j, 2] as const,
+  );
+  const out = drawSkeleton(blank(w, h), kps);
+  let changed = 0;
+  for (let i = 0; i < out.data.length; i += 3) if (out.data[i + 1]! !== 0) changed++;
+  // Bones about 47 px wide along ~4600 px, plus the dots: far below the image's 24M pixels.
+  assert(changed > 100_000 && changed < 600_000, `${changed} pixels drawn`);
 });
 
 Deno.test("the input image is not modified", () => {

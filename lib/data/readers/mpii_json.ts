@@ -36,6 +36,16 @@ export class MpiiJsonDataset extends FileDataset {
   }
 }
 
+/**
+ * `path`, or `path.gz` when only the gzipped copy exists (data/README.md says either works, so
+ * the default `mpii_annotations.json` also finds `mpii_annotations.json.gz`).
+ */
+async function plainOrGzip(path: string): Promise<string> {
+  const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
+  if (path.endsWith(".gz") || await exists(path)) return path;
+  return await exists(`${path}.gz`) ? `${path}.gz` : path;
+}
+
 async function readJson(path: string): Promise<unknown> {
   let bytes: Uint8Array;
   try {
@@ -128,7 +138,8 @@ export function parseRecord(
 }
 
 /**
- * Opens one split of a bearpaw-layout JSON list (plain or `.gz`), with images under `imageDir`.
+ * Opens one split of a bearpaw-layout JSON list (plain or `.gz`; a `.json` path that is missing
+ * falls back to its `.json.gz`), with images under `imageDir`.
  *
  * @example
  * ```ts
@@ -138,7 +149,7 @@ export function parseRecord(
 export async function openMpiiJson(
   opts: { annotations: string; imageDir: string; split: JsonSplit },
 ): Promise<MpiiJsonDataset> {
-  const file = opts.annotations;
+  const file = await plainOrGzip(opts.annotations);
   const json = await readJson(file);
   if (!Array.isArray(json)) {
     throw new KitError(`${file}: expected a JSON array of person records, got ${typeof json}`);
