@@ -19,7 +19,8 @@ const USAGE = `usage: deno task demo [--checkpoint <run or checkpoint dir>] [--w
                       [--port <port>] [--screenshot <out.png> --image <image>]
 
   Serves the demo page on http://127.0.0.1:<port>/ (default port 8000; 0 picks a free one)
-  for a checkpoint (default runs/synth-hourglass-tiny, what deno task train leaves). Open it
+  for a checkpoint (default: runs/synth-hourglass-tiny, what deno task train leaves, when it
+  holds a run, else the kit's committed data/trained/synth-hourglass-tiny). Open it
   in a browser; Ctrl-C stops it. Add ?backend=webgpu|webgl|cpu to the URL to pick the tfjs
   backend (default: the first of webgpu, webgl, cpu that starts).
   --screenshot out.png --image photo.png: instead of serving, open the page in headless
@@ -47,6 +48,13 @@ async function screenshot(url: string, image: string, out: string): Promise<void
   }
 }
 
+/** The default run's directory when it holds a run, else the checkpoint the kit ships. */
+async function defaultCheckpoint(): Promise<string> {
+  const own = "runs/synth-hourglass-tiny";
+  const ran = await Deno.stat(`${own}/last.json`).then(() => true, () => false);
+  return ran ? own : "data/trained/synth-hourglass-tiny";
+}
+
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, {
     string: ["checkpoint", "which", "port", "screenshot", "image"],
@@ -54,7 +62,7 @@ async function main(args: string[]): Promise<void> {
   if ((flags.screenshot === undefined) !== (flags.image === undefined)) {
     throw new KitError("--screenshot and --image go together");
   }
-  const checkpoint = (flags.checkpoint as string | undefined) ?? "runs/synth-hourglass-tiny";
+  const checkpoint = (flags.checkpoint as string | undefined) ?? await defaultCheckpoint();
   const which = choiceFlag(flags, "which", ["best", "last"] as const, "best");
   const port = numberFlag(flags, "port", 8000, { min: 0, max: 65535, integer: true });
   console.log(`demo: bundling the page and reading ${checkpoint} (${which})...`);
