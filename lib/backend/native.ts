@@ -9,8 +9,8 @@
  * line says how to install it.
  *
  * Threads: oneDNN's OpenMP pool, `setNativeThreads(n)` before the backend starts, else
- * `$KIT_NATIVE_THREADS`, else all logical cores (large convolutions scale; the pool idles
- * between them).
+ * `$KIT_NATIVE_THREADS`, else all logical cores (large convolutions scale; the pool sleeps
+ * between them: `OMP_WAIT_POLICY=PASSIVE` unless the user set it).
  *
  * @module
  */
@@ -119,6 +119,11 @@ export function loadNative(): NativeStatus {
   }
   try {
     const threads = wantedThreads();
+    // OpenMP's threads spin after each parallel region by default. Beside tfjs's own wasm
+    // thread pool (which spins too) and other processes, that made a 2-thread training step
+    // 9x slower on a busy 2-core machine (CPU time 4.6 s against 0.75 s passive,
+    // bench/RESULTS.md). libgomp reads this when it loads, just below.
+    if (Deno.env.get("OMP_WAIT_POLICY") === undefined) Deno.env.set("OMP_WAIT_POLICY", "PASSIVE");
     // Before the library starts its OpenMP pool.
     const threadsSet = setOmpThreads(threads);
     dnnlInstance = Dnnl.open();
