@@ -12,13 +12,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import {
-  activationPostOp,
-  type ConvGeometry,
-  type ConvKind,
-  ConvPrimitive,
-  type Dnnl,
-} from "./native_dnnl.ts";
+import { activationPostOp, type Dnnl } from "./native_dnnl.ts";
+import { type ConvGeometry, type ConvKind, ConvPrimitive } from "./native_dnnl_conv.ts";
 
 type Shape4 = [number, number, number, number];
 

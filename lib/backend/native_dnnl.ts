@@ -3,11 +3,9 @@
  * compiled shim: the C API of oneDNN 2.x takes every structure by pointer, so the descriptors
  * live in byte buffers owned here and only opaque handles cross the boundary.
  *
- * {@link ConvPrimitive} is one convolution (forward with fused bias and activation, input
- * gradient or filter gradient) for one set of shapes, built once and executed on pointers into
- * the wasm heap: activations stay NHWC and filters `[kh, kw, Cin, Cout]` (oneDNN's `hwio`), so
- * tfjs keeps owning every buffer. The filter (or its gradient) is reordered to and from the
- * blocked layout oneDNN's AVX-512/AVX2 kernels want, in a buffer oneDNN owns; filters are small.
+ * This module holds the bindings and the helpers; the primitives are in native_dnnl_conv.ts
+ * (convolutions) and native_bnorm.ts (batch normalisation). Each runs on pointers into the wasm
+ * heap, so tfjs keeps owning every buffer.
  *
  * @module
  */
@@ -67,6 +65,10 @@ const SYMBOLS = {
     ],
     result: "i32",
   },
+  dnnl_batch_normalization_forward_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "f32", "u32"],
+    result: "i32",
+  },
   dnnl_primitive_attr_create: { parameters: ["buffer"], result: "i32" },
   dnnl_primitive_attr_destroy: { parameters: ["pointer"], result: "i32" },
   dnnl_primitive_attr_set_post_ops: { parameters: ["pointer", "pointer"], result: "i32" },
@@ -93,19 +95,60 @@ const SYMBOLS = {
   dnnl_memory_set_data_handle: { parameters: ["pointer", "buffer"], result: "i32" },
 } as const;
 
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** The bound oneDNN functions. */
+export type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-/** oneDNN 2.x constants (dnnl_types.h of 2.6; stable through the 2.x series). */
-const F32 = 3, TAG_ANY = 1, TAG_NHWC = 20, TAG_HWIO = 30, TAG_A = 2;
-const FORWARD_TRAINING = 64, FORWARD_INFERENCE = 96;
-const CONVOLUTION_DIRECT = 1, CPU_ENGINE = 1, STREAM_DEFAULT = 1;
-const QUERY_IMPL_INFO = 8, QUERY_WEIGHTS_MD = 131, QUERY_DIFF_WEIGHTS_MD = 132;
-const ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41;
-const ARG_DIFF_SRC = 129, ARG_DIFF_DST = 145, ARG_DIFF_WEIGHTS = 161;
-/** Bytes of a `dnnl_memory_desc_t` (696 in 2.6) and a `dnnl_convolution_desc_t` (5976), rounded up. */
-const MD_BYTES = 1024, OP_DESC_BYTES = 8192;
+/**
+ * oneDNN 2.x constants (dnnl_types.h of 2.6, stable through the 2.x series), and the byte
+ * sizes reserved for a `dnnl_memory_desc_t` (696 in 2.6) and an operation descriptor (a
+ * convolution's is 5976), rounded up.
+ *
+ * @example
+ * ```ts
+ * DNNL.ARG_SRC; // 1, as DNNL_ARG_SRC
+ * ```
+ */
+export const DNNL = {
+  F32: 3,
+  TAG_ANY: 1,
+  TAG_A: 2,
+  TAG_NHWC: 20,
+  TAG_HWIO: 30,
+  FORWARD_TRAINING: 64,
+  FORWARD_INFERENCE: 96,
+  CONVOLUTION_DIRECT: 1,
+  CPU_ENGINE: 1,
+  STREAM_DEFAULT: 1,
+  QUERY_IMPL_INFO: 8,
+  QUERY_WEIGHTS_MD: 131,
+  QUERY_DIFF_WEIGHTS_MD: 132,
+  ARG_SRC: 1,
+  ARG_DST: 17,
+  ARG_WEIGHTS: 33,
+  ARG_BIAS: 41,
+  ARG_MEAN: 49,
+  ARG_VARIANCE: 50,
+  ARG_SCALE: 51,
+  ARG_SHIFT: 52,
+  ARG_DIFF_SRC: 129,
+  ARG_DIFF_DST: 145,
+  ARG_DIFF_WEIGHTS: 161,
+  BNORM_GLOBAL_STATS: 1,
+  BNORM_SCALE: 8,
+  BNORM_SHIFT: 16,
+  MD_BYTES: 1024,
+  OP_DESC_BYTES: 8192,
+} as const;
 
-/** oneDNN's elementwise post-ops for tfjs's fused activations: [algorithm, alpha, beta]. */
+/**
+ * oneDNN's elementwise post-ops for tfjs's fused activations: [algorithm, alpha, beta]; null
+ * for none. tfjs's PReLU has none (its slopes are a tensor): the wasm kernel takes it.
+ *
+ * @example
+ * ```ts
+ * DNNL_ACTIVATIONS.relu; // [31, 0, 0]
+ * ```
+ */
 export const DNNL_ACTIVATIONS: Record<string, [number, number, number] | null> = {
   linear: null,
   relu: [31, 0, 0],
@@ -128,38 +171,47 @@ export function activationPostOp(name = "linear"): [number, number, number] | nu
   return DNNL_ACTIVATIONS[name];
 }
 
-/** The soname of oneDNN 2.x, from the Debian/Ubuntu package `libdnnl2`. */
+/**
+ * The soname of oneDNN 2.x, from the Debian/Ubuntu package `libdnnl2`.
+ *
+ * @example
+ * ```ts
+ * Deno.dlopen(DNNL_LIBRARY, {}); // throws when libdnnl2 is not installed
+ * ```
+ */
 export const DNNL_LIBRARY = "libdnnl.so.2";
 
-/** The Debian/Ubuntu package that provides {@link DNNL_LIBRARY}. */
+/**
+ * The Debian/Ubuntu package that provides {@link DNNL_LIBRARY}.
+ *
+ * @example
+ * ```ts
+ * console.log(`apt-get install ${DNNL_PACKAGE}`);
+ * ```
+ */
 export const DNNL_PACKAGE = "libdnnl2";
 
-/** What kind of convolution a {@link ConvPrimitive} computes. */
-export type ConvKind = "forward" | "inputGradient" | "filterGradient";
-
-/** One convolution's geometry, NHWC, filters `[kh, kw, Cin, Cout]`. */
-export interface ConvGeometry {
-  readonly batch: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly outChannels: number;
-  readonly filterHeight: number;
-  readonly filterWidth: number;
-  readonly strides: [number, number];
-  readonly dilations: [number, number];
-  /** Zero padding before (top, left) and after (bottom, right); oneDNN allows a negative after. */
-  readonly padBefore: [number, number];
-  readonly padAfter: [number, number];
-}
-
-function check(status: number, what: string): void {
+/**
+ * Throws unless a oneDNN call returned success (0).
+ *
+ * @example
+ * ```ts
+ * check(dnnl.lib.dnnl_stream_wait(dnnl.stream), "stream wait");
+ * ```
+ */
+export function check(status: number, what: string): void {
   if (status !== 0) throw new Error(`oneDNN ${what} failed with status ${status}`);
 }
 
-function dims(values: readonly number[]): BigInt64Array {
+/**
+ * A `dnnl_dims_t` (12 int64).
+ *
+ * @example
+ * ```ts
+ * dims([4, 64, 32, 32]); // BigInt64Array [4n, 64n, 32n, 32n, 0n, ...]
+ * ```
+ */
+export function dims(values: readonly number[]): BigInt64Array {
   const out = new BigInt64Array(12);
   values.forEach((v, i) => (out[i] = BigInt(v)));
   return out;
@@ -179,10 +231,13 @@ export class Dnnl {
     const v = new Deno.UnsafePointerView(this.lib.dnnl_version()!);
     this.version = `${v.getInt32(0)}.${v.getInt32(4)}.${v.getInt32(8)}`;
     if (v.getInt32(0) !== 2) throw new Error(`oneDNN ${this.version} found, the kit needs 2.x`);
-    this.engine = this.#create((out) => this.lib.dnnl_engine_create(out, CPU_ENGINE, 0n), "engine");
+    this.engine = this.#create(
+      (out) => this.lib.dnnl_engine_create(out, DNNL.CPU_ENGINE, 0n),
+      "engine",
+    );
     const engine = this.engine;
     this.stream = this.#create(
-      (out) => this.lib.dnnl_stream_create(out, engine, STREAM_DEFAULT),
+      (out) => this.lib.dnnl_stream_create(out, engine, DNNL.STREAM_DEFAULT),
       "stream",
     );
   }
@@ -226,14 +281,32 @@ export class Dnnl {
   }
 }
 
-function memoryDesc(lib: Lib, shape: number[], tag: number): Uint8Array {
-  const md = new Uint8Array(MD_BYTES);
-  check(lib.dnnl_memory_desc_init_by_tag(md, shape.length, dims(shape), F32, tag), "memory desc");
+/**
+ * A plain f32 memory descriptor of `shape` (logical order N, C, H, W) in layout `tag`.
+ *
+ * @example
+ * ```ts
+ * const src = memoryDesc(dnnl.lib, [4, 64, 32, 32], DNNL.TAG_NHWC); // NHWC in memory
+ * ```
+ */
+export function memoryDesc(lib: Lib, shape: number[], tag: number): Uint8Array {
+  const md = new Uint8Array(DNNL.MD_BYTES);
+  check(
+    lib.dnnl_memory_desc_init_by_tag(md, shape.length, dims(shape), DNNL.F32, tag),
+    "memory desc",
+  );
   return md;
 }
 
-/** An execution argument list `dnnl_exec_arg_t[]` (int arg; 4 bytes padding; memory handle). */
-function execArgs(args: [number, Deno.PointerObject][]): Uint8Array {
+/**
+ * An execution argument list `dnnl_exec_arg_t[]` (int arg; 4 bytes padding; memory handle).
+ *
+ * @example
+ * ```ts
+ * const args = execArgs([[DNNL.ARG_SRC, srcMemory], [DNNL.ARG_DST, dstMemory]]);
+ * ```
+ */
+export function execArgs(args: [number, Deno.PointerObject][]): Uint8Array {
   const bytes = new Uint8Array(16 * args.length);
   const view = new DataView(bytes.buffer);
   args.forEach(([arg, mem], i) => {
@@ -241,224 +314,4 @@ function execArgs(args: [number, Deno.PointerObject][]): Uint8Array {
     view.setBigUint64(16 * i + 8, BigInt(Deno.UnsafePointer.value(mem)), true);
   });
   return bytes;
-}
-
-/** The wasm-heap views one execution reads and writes, by role. */
-export interface ConvBuffers {
-  /** forward: x, filter, bias (optional), y. */
-  readonly x?: Float32Array;
-  readonly filter?: Float32Array;
-  readonly bias?: Float32Array;
-  readonly y?: Float32Array;
-  /** inputGradient: dy, filter -> dx; filterGradient: x, dy -> dFilter. */
-  readonly dy?: Float32Array;
-  readonly dx?: Float32Array;
-  readonly dFilter?: Float32Array;
-}
-
-/**
- * One convolution for one geometry, built once: the oneDNN primitive, its user-layout memory
- * objects, and a filter reorder when oneDNN's kernel wants a blocked filter layout.
- *
- * @example
- * ```ts
- * const conv = new ConvPrimitive(dnnl, "forward", geometry, { bias: true, activation: "relu" });
- * conv.execute({ x, filter, bias, y }); // Float32Array views of the wasm heap
- * ```
- */
-export class ConvPrimitive {
-  /** oneDNN's name of the kernel it chose, e.g. "brg:avx512_core" or "jit:avx512_core". */
-  readonly implementation: string;
-  readonly #dnnl: Dnnl;
-  readonly #kind: ConvKind;
-  readonly #main: Deno.PointerObject;
-  readonly #mems: Record<string, Deno.PointerObject> = {};
-  readonly #mainArgs: Uint8Array;
-  readonly #reorder?: { prim: Deno.PointerObject; args: Uint8Array };
-
-  constructor(
-    dnnl: Dnnl,
-    kind: ConvKind,
-    g: ConvGeometry,
-    fused: { bias?: boolean; activation?: string; training?: boolean } = {},
-  ) {
-    this.#dnnl = dnnl;
-    this.#kind = kind;
-    const lib = dnnl.lib;
-    const src = memoryDesc(lib, [g.batch, g.inChannels, g.inHeight, g.inWidth], TAG_NHWC);
-    const dst = memoryDesc(lib, [g.batch, g.outChannels, g.outHeight, g.outWidth], TAG_NHWC);
-    const wShape = [g.outChannels, g.inChannels, g.filterHeight, g.filterWidth];
-    const userW = memoryDesc(lib, wShape, TAG_HWIO);
-    const anyW = memoryDesc(lib, wShape, TAG_ANY);
-    const bias = fused.bias ? memoryDesc(lib, [g.outChannels], TAG_A) : new Uint8Array(MD_BYTES);
-    const strides = dims(g.strides), dilates = dims(g.dilations.map((d) => d - 1));
-    const padL = dims(g.padBefore), padR = dims(g.padAfter);
-
-    const forwardDesc = (prop: number) => {
-      const op = new Uint8Array(OP_DESC_BYTES);
-      check(
-        lib.dnnl_dilated_convolution_forward_desc_init(
-          op,
-          prop,
-          CONVOLUTION_DIRECT,
-          src,
-          anyW,
-          bias,
-          dst,
-          strides,
-          dilates,
-          padL,
-          padR,
-        ),
-        "convolution forward desc",
-      );
-      return op;
-    };
-    const primDesc = (op: Uint8Array, attr: Deno.PointerValue, hint: Deno.PointerValue) =>
-      dnnl.handle(
-        (out) => lib.dnnl_primitive_desc_create(out, op, attr, dnnl.engine, hint),
-        "primitive desc",
-      );
-
-    let pd: Deno.PointerObject;
-    let hint: Deno.PointerObject | undefined;
-    if (kind === "forward") {
-      const act = activationPostOp(fused.activation);
-      if (act === undefined) throw new Error(`oneDNN: no post-op for ${fused.activation}`);
-      let attr: Deno.PointerObject | null = null;
-      if (act) {
-        attr = dnnl.handle((out) => lib.dnnl_primitive_attr_create(out), "attr");
-        const ops = dnnl.handle((out) => lib.dnnl_post_ops_create(out), "post ops");
-        check(lib.dnnl_post_ops_append_eltwise(ops, 1, act[0], act[1], act[2]), "post op");
-        check(lib.dnnl_primitive_attr_set_post_ops(attr, ops), "set post ops");
-        lib.dnnl_post_ops_destroy(ops);
-      }
-      pd = primDesc(forwardDesc(fused.training ? FORWARD_TRAINING : FORWARD_INFERENCE), attr, null);
-      if (attr) lib.dnnl_primitive_attr_destroy(attr);
-    } else {
-      hint = primDesc(forwardDesc(FORWARD_TRAINING), null, null);
-      const op = new Uint8Array(OP_DESC_BYTES);
-      if (kind === "inputGradient") {
-        check(
-          lib.dnnl_dilated_convolution_backward_data_desc_init(
-            op,
-            CONVOLUTION_DIRECT,
-            src,
-            anyW,
-            dst,
-            strides,
-            dilates,
-            padL,
-            padR,
-          ),
-          "convolution backward data desc",
-        );
-      } else {
-        check(
-          lib.dnnl_dilated_convolution_backward_weights_desc_init(
-            op,
-            CONVOLUTION_DIRECT,
-            src,
-            anyW,
-            new Uint8Array(MD_BYTES),
-            dst,
-            strides,
-            dilates,
-            padL,
-            padR,
-          ),
-          "convolution backward weights desc",
-        );
-      }
-      pd = primDesc(op, null, hint);
-    }
-    const info = new BigUint64Array(1);
-    check(lib.dnnl_primitive_desc_query(pd, QUERY_IMPL_INFO, 0, info), "impl info");
-    const name = Deno.UnsafePointer.create(info[0]!);
-    this.implementation = name ? new Deno.UnsafePointerView(name).getCString() : "?";
-    this.#main = dnnl.handle((out) => lib.dnnl_primitive_create(out, pd), "primitive");
-
-    const mem = (md: Deno.PointerValue | Uint8Array, handle: Deno.PointerValue) => {
-      const p = md instanceof Uint8Array ? Deno.UnsafePointer.of(md) : md;
-      return dnnl.handle((out) => lib.dnnl_memory_create(out, p, dnnl.engine, handle), "memory");
-    };
-    const none = null, allocate = Deno.UnsafePointer.create(0xffffffffffffffffn);
-    // The filter as oneDNN's kernel wants it, and a reorder from/to the user's hwio filter.
-    const wantedW = lib.dnnl_primitive_desc_query_md(
-      pd,
-      kind === "filterGradient" ? QUERY_DIFF_WEIGHTS_MD : QUERY_WEIGHTS_MD,
-      0,
-    );
-    const userWMem = mem(userW, none);
-    let kernelWMem = userWMem;
-    if (!lib.dnnl_memory_desc_equal(userW, wantedW)) {
-      kernelWMem = mem(wantedW, allocate);
-      const [from, to] = kind === "filterGradient"
-        ? [wantedW, Deno.UnsafePointer.of(userW)]
-        : [Deno.UnsafePointer.of(userW), wantedW];
-      const rpd = dnnl.handle(
-        (out) =>
-          lib.dnnl_reorder_primitive_desc_create(out, from, dnnl.engine, to, dnnl.engine, null),
-        "reorder desc",
-      );
-      const prim = dnnl.handle((out) => lib.dnnl_primitive_create(out, rpd), "reorder");
-      lib.dnnl_primitive_desc_destroy(rpd);
-      const [a, b] = kind === "filterGradient" ? [kernelWMem, userWMem] : [userWMem, kernelWMem];
-      this.#reorder = { prim, args: execArgs([[ARG_SRC, a], [ARG_DST, b]]) };
-    }
-    this.#mems.filter = userWMem;
-    this.#mems.src = mem(src, none);
-    this.#mems.dst = mem(dst, none);
-    const args: [number, Deno.PointerObject][] = [];
-    if (kind === "forward") {
-      args.push([ARG_SRC, this.#mems.src], [ARG_WEIGHTS, kernelWMem], [ARG_DST, this.#mems.dst]);
-      if (fused.bias) {
-        this.#mems.bias = mem(bias, none);
-        args.push([ARG_BIAS, this.#mems.bias]);
-      }
-    } else if (kind === "inputGradient") {
-      args.push(
-        [ARG_DIFF_DST, this.#mems.dst],
-        [ARG_WEIGHTS, kernelWMem],
-        [ARG_DIFF_SRC, this.#mems.src],
-      );
-    } else {
-      args.push(
-        [ARG_SRC, this.#mems.src],
-        [ARG_DIFF_DST, this.#mems.dst],
-        [ARG_DIFF_WEIGHTS, kernelWMem],
-      );
-    }
-    this.#mainArgs = execArgs(args);
-    lib.dnnl_primitive_desc_destroy(pd);
-    if (hint) lib.dnnl_primitive_desc_destroy(hint);
-  }
-
-  /** Runs the convolution on views of the wasm heap (taken after every allocation). */
-  execute(b: ConvBuffers): void {
-    const lib = this.#dnnl.lib;
-    const set = (mem: Deno.PointerObject | undefined, view: Float32Array | undefined) => {
-      if (!mem || !view) throw new Error(`oneDNN ${this.#kind}: a buffer is missing`);
-      check(lib.dnnl_memory_set_data_handle(mem, view), "set data handle");
-    };
-    const stream = this.#dnnl.stream;
-    if (this.#kind === "forward") {
-      set(this.#mems.src, b.x), set(this.#mems.filter, b.filter), set(this.#mems.dst, b.y);
-      if (this.#mems.bias) set(this.#mems.bias, b.bias);
-    } else if (this.#kind === "inputGradient") {
-      set(this.#mems.dst, b.dy), set(this.#mems.filter, b.filter), set(this.#mems.src, b.dx);
-    } else {
-      set(this.#mems.src, b.x), set(this.#mems.dst, b.dy), set(this.#mems.filter, b.dFilter);
-    }
-    const run = (prim: Deno.PointerObject, args: Uint8Array) =>
-      check(lib.dnnl_primitive_execute(prim, stream, args.length / 16, args), "execute");
-    if (this.#reorder && this.#kind !== "filterGradient") {
-      run(this.#reorder.prim, this.#reorder.args);
-    }
-    run(this.#main, this.#mainArgs);
-    if (this.#reorder && this.#kind === "filterGradient") {
-      run(this.#reorder.prim, this.#reorder.args);
-    }
-    check(lib.dnnl_stream_wait(stream), "stream wait");
-  }
 }
