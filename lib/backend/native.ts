@@ -18,8 +18,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { KitError } from "../io/errors.ts";
 import { Dnnl, DNNL_LIBRARY, DNNL_PACKAGE } from "./native_dnnl.ts";
+import { makeNativeFusedBatchNorm } from "./native_bnorm.ts";
 import {
   ConvCache,
+  countNativeCall,
   makeNativeConv2D,
   makeNativeConv2DBackpropFilter,
   makeNativeConv2DBackpropInput,
@@ -43,6 +45,7 @@ export const NATIVE_KERNELS = [
   "FusedConv2D",
   "Conv2DBackpropInput",
   "Conv2DBackpropFilter",
+  "FusedBatchNorm",
 ] as const;
 
 let status: NativeStatus | undefined;
@@ -197,6 +200,8 @@ export function registerNativeKernels(): NativeStatus {
         ? makeNativeConv2DBackpropInput(c, old.kernelFunc, on)
         : name === "Conv2DBackpropFilter"
         ? makeNativeConv2DBackpropFilter(c, old.kernelFunc, on)
+        : name === "FusedBatchNorm"
+        ? makeNativeFusedBatchNorm(conv, old.kernelFunc, on, (n) => countNativeCall(name, n))
         : makeNativeConv2D(name, c, old.kernelFunc, on);
     let built: [ConvCache, tf.KernelFunc] | undefined;
     tf.registerKernel({

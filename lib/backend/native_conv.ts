@@ -26,7 +26,15 @@ interface WasmHeapBackend {
 /** Calls answered natively and handed to the fallback, per kernel (for tests and the bench). */
 export const nativeCallCounts: Record<string, { native: number; fallback: number }> = {};
 
-function count(kernel: string, native: boolean): void {
+/**
+ * Counts one call of `kernel`, answered natively or by the fallback.
+ *
+ * @example
+ * ```ts
+ * countNativeCall("FusedBatchNorm", true);
+ * ```
+ */
+export function countNativeCall(kernel: string, native: boolean): void {
   const c = nativeCallCounts[kernel] ??= { native: 0, fallback: 0 };
   if (native) c.native++;
   else c.fallback++;
@@ -61,13 +69,13 @@ function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
  * ```
  */
 export class ConvCache {
-  readonly #dnnl: Dnnl;
+  readonly dnnl: Dnnl;
   readonly #built = new Map<string, ConvPrimitive | null>();
   /** Why the last refused geometry was refused (for tests). */
   lastRefusal?: string;
 
   constructor(dnnl: Dnnl) {
-    this.#dnnl = dnnl;
+    this.dnnl = dnnl;
   }
 
   /** Distinct primitives built so far. */
@@ -85,7 +93,7 @@ export class ConvCache {
     let prim = this.#built.get(key);
     if (prim === undefined) {
       try {
-        prim = new ConvPrimitive(this.#dnnl, kind, g, fused);
+        prim = new ConvPrimitive(this.dnnl, kind, g, fused);
       } catch (e) {
         this.lastRefusal = (e as Error).message;
         prim = null;
@@ -140,7 +148,7 @@ export function makeNativeConv2D(
       !enabled() || !channelsLast(a.dataFormat) || preluActivationWeights || !known ||
       !biasFits || !floatNonEmpty(x, filter, bias)
     ) {
-      count(kernel, false);
+      countNativeCall(kernel, false);
       return fallback(args);
     }
     const info = tf.backend_util.computeConv2DInfo(
@@ -155,10 +163,10 @@ export function makeNativeConv2D(
     );
     const prim = cache.get("forward", info, { bias: !!bias, activation });
     if (!prim) {
-      count(kernel, false);
+      countNativeCall(kernel, false);
       return fallback(args);
     }
-    count(kernel, true);
+    countNativeCall(kernel, true);
     const backend = args.backend as unknown as WasmHeapBackend;
     const out = backend.makeOutput(info.outShape, "float32");
     // Views after makeOutput: allocating may grow (and so replace) the heap.
@@ -191,7 +199,7 @@ export function makeNativeConv2DBackpropInput(
     const a = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
     const kernel = "Conv2DBackpropInput";
     if (!enabled() || !channelsLast(a.dataFormat) || !floatNonEmpty(dy, filter)) {
-      count(kernel, false);
+      countNativeCall(kernel, false);
       return fallback(args);
     }
     const info = tf.backend_util.computeConv2DInfo(
@@ -207,10 +215,10 @@ export function makeNativeConv2DBackpropInput(
     const shapeOk = info.outShape.every((d, i) => d === dy.shape[i]);
     const prim = shapeOk ? cache.get("inputGradient", info) : null;
     if (!prim) {
-      count(kernel, false);
+      countNativeCall(kernel, false);
       return fallback(args);
     }
-    count(kernel, true);
+    countNativeCall(kernel, true);
     const backend = args.backend as unknown as WasmHeapBackend;
     const out = backend.makeOutput([...a.inputShape], "float32");
     const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
@@ -237,7 +245,7 @@ export function makeNativeConv2DBackpropFilter(
     const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
     const kernel = "Conv2DBackpropFilter";
     if (!enabled() || !channelsLast(a.dataFormat) || !floatNonEmpty(x, dy)) {
-      count(kernel, false);
+      countNativeCall(kernel, false);
       return fallback(args);
     }
     const info = tf.backend_util.computeConv2DInfo(
@@ -253,10 +261,10 @@ export function makeNativeConv2DBackpropFilter(
     const shapeOk = info.outShape.every((d, i) => d === dy.shape[i]);
     const prim = shapeOk ? cache.get("filterGradient", info) : null;
     if (!prim) {
-      count(kernel, false);
+      countNativeCall(kernel, false);
       return fallback(args);
     }
-    count(kernel, true);
+    countNativeCall(kernel, true);
     const backend = args.backend as unknown as WasmHeapBackend;
     const out = backend.makeOutput([...a.filterShape], "float32");
     const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;

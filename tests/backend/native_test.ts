@@ -122,6 +122,35 @@ Deno.test({
 });
 
 Deno.test({
+  name: `native batch normalisation (given statistics) matches the cpu backend${SKIP}`,
+  ignore: !status.loaded,
+  ...BACKEND_TEST,
+  fn: async () => {
+    for (const [withScale, withOffset] of [[true, true], [false, true], [true, false]]) {
+      const f = () => {
+        const c = 6;
+        const variance = tf.randomUniform([c], 0.1, 2, "float32", 4);
+        return [tf.batchNorm(
+          rand([2, 5, 4, c], 1),
+          rand([c], 2) as tf.Tensor1D,
+          variance as tf.Tensor1D,
+          withOffset ? rand([c], 3) as tf.Tensor1D : undefined,
+          withScale ? rand([c], 5) as tf.Tensor1D : undefined,
+          1e-3,
+        )];
+      };
+      const before = nativeCallCounts.FusedBatchNorm?.native ?? 0;
+      const native = await run("native", f);
+      assertEquals(nativeCallCounts.FusedBatchNorm?.native, before + 1);
+      const cpu = await run("cpu", f);
+      for (const e of relativeErrors(native, cpu)) {
+        assertLess(e, 1e-4, `scale ${withScale}, offset ${withOffset}: relative error ${e}`);
+      }
+    }
+  },
+});
+
+Deno.test({
   name: `a native convolution is built once per geometry and leaks no tensors${SKIP}`,
   ignore: !status.loaded,
   ...BACKEND_TEST,
