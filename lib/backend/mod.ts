@@ -11,3 +11,4 @@ export * from "./wasm_kernels.ts";
 export * from "./wasm_threads.ts";
 export * from "./cpu_kernels.ts";
 export * from "./native.ts";
+export { nativeBatchNormTraining } from "./native_bnorm_train.ts";

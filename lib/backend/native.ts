@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { KitError } from "../io/errors.ts";
 import { Dnnl, DNNL_LIBRARY, DNNL_PACKAGE } from "./native_dnnl.ts";
 import { makeNativeFusedBatchNorm } from "./native_bnorm.ts";
+import { registerNativeBatchNormTraining } from "./native_bnorm_train.ts";
 import {
   ConvCache,
   countNativeCall,
@@ -215,6 +216,7 @@ export function registerNativeKernels(): NativeStatus {
       },
     });
   }
+  registerNativeBatchNormTraining(conv, on);
   return s;
 }
 

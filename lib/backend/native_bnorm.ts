@@ -10,12 +10,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { check, DNNL, type Dnnl, execArgs, memoryDesc } from "./native_dnnl.ts";
 
+/** What a {@link BatchNormPrimitive} computes. */
+export type BatchNormKind = "inference" | "training" | "backward";
+
 /**
- * One oneDNN batch normalisation (forward, given mean and variance) over `[pixels, channels]`.
+ * One oneDNN batch normalisation over `[pixels, channels]`: `inference` with given mean and
+ * variance; `training` computing the batch's mean and (biased) variance as well; `backward`
+ * giving dx, dscale and dshift from x, the batch statistics, dy and the scale.
  *
  * @example
  * ```ts
- * const bn = new BatchNormPrimitive(dnnl, 4 * 32 * 32, 64, 1e-3, { scale: true, shift: true });
+ * const bn = new BatchNormPrimitive(dnnl, "inference", 4 * 32 * 32, 64, 1e-3, { scale: true, shift: true });
  * bn.execute({ x, mean, variance, scale, shift, y }); // Float32Array views of the wasm heap
  * ```
  */
@@ -27,6 +32,7 @@ export class BatchNormPrimitive {
 
   constructor(
     dnnl: Dnnl,
+    kind: BatchNormKind,
     pixels: number,
     channels: number,
     epsilon: number,
@@ -36,23 +42,47 @@ export class BatchNormPrimitive {
     const lib = dnnl.lib;
     const data = memoryDesc(lib, [pixels, channels, 1, 1], DNNL.TAG_NHWC);
     const vec = memoryDesc(lib, [channels], DNNL.TAG_A);
-    const flags = DNNL.BNORM_GLOBAL_STATS | (has.scale ? DNNL.BNORM_SCALE : 0) |
-      (has.shift ? DNNL.BNORM_SHIFT : 0);
-    const op = new Uint8Array(DNNL.OP_DESC_BYTES);
-    check(
-      lib.dnnl_batch_normalization_forward_desc_init(
-        op,
-        DNNL.FORWARD_INFERENCE,
-        data,
-        epsilon,
-        flags,
-      ),
-      "batch normalization desc",
-    );
-    const pd = dnnl.handle(
-      (out) => lib.dnnl_primitive_desc_create(out, op, null, dnnl.engine, null),
-      "batch normalization primitive desc",
-    );
+    const flags = (kind === "inference" ? DNNL.BNORM_GLOBAL_STATS : 0) |
+      (has.scale ? DNNL.BNORM_SCALE : 0) | (has.shift ? DNNL.BNORM_SHIFT : 0);
+    const forward = (prop: number) => {
+      const op = new Uint8Array(DNNL.OP_DESC_BYTES);
+      check(
+        lib.dnnl_batch_normalization_forward_desc_init(op, prop, data, epsilon, flags),
+        "batch normalization desc",
+      );
+      return op;
+    };
+    const primDesc = (op: Uint8Array, hint: Deno.PointerValue) =>
+      dnnl.handle(
+        (out) => lib.dnnl_primitive_desc_create(out, op, null, dnnl.engine, hint),
+        "batch normalization primitive desc",
+      );
+    let pd: Deno.PointerObject;
+    if (kind === "backward") {
+      const hint = primDesc(forward(DNNL.FORWARD_TRAINING), null);
+      const op = new Uint8Array(DNNL.OP_DESC_BYTES);
+      check(
+        lib.dnnl_batch_normalization_backward_desc_init(
+          op,
+          DNNL.BACKWARD,
+          data,
+          data,
+          epsilon,
+          flags,
+        ),
+        "batch normalization backward desc",
+      );
+      try {
+        pd = primDesc(op, hint);
+      } finally {
+        lib.dnnl_primitive_desc_destroy(hint);
+      }
+    } else {
+      pd = primDesc(
+        forward(kind === "training" ? DNNL.FORWARD_TRAINING : DNNL.FORWARD_INFERENCE),
+        null,
+      );
+    }
     try {
       this.#prim = dnnl.handle((out) => lib.dnnl_primitive_create(out, pd), "primitive");
     } finally {
@@ -65,12 +95,19 @@ export class BatchNormPrimitive {
       );
     const roles: [string, number, Uint8Array][] = [
       ["x", DNNL.ARG_SRC, data],
-      ["y", DNNL.ARG_DST, data],
       ["mean", DNNL.ARG_MEAN, vec],
       ["variance", DNNL.ARG_VARIANCE, vec],
     ];
     if (has.scale) roles.push(["scale", DNNL.ARG_SCALE, vec]);
+    // The backward pass refuses to run without the shift too (oneDNN 2.6), though unused.
     if (has.shift) roles.push(["shift", DNNL.ARG_SHIFT, vec]);
+    if (kind === "backward") {
+      roles.push(["dy", DNNL.ARG_DIFF_DST, data], ["dx", DNNL.ARG_DIFF_SRC, data]);
+      if (has.scale) roles.push(["dscale", DNNL.ARG_DIFF_SCALE, vec]);
+      if (has.shift) roles.push(["dshift", DNNL.ARG_DIFF_SHIFT, vec]);
+    } else {
+      roles.push(["y", DNNL.ARG_DST, data]);
+    }
     const args: [number, Deno.PointerObject][] = [];
     for (const [role, arg, md] of roles) {
       this.#mems[role] = mem(md);
@@ -79,7 +116,7 @@ export class BatchNormPrimitive {
     this.#args = execArgs(args);
   }
 
-  /** Runs on views of the wasm heap (taken after every allocation). */
+  /** Runs on views of the wasm heap (taken after every allocation), by role. */
   execute(views: Record<string, Float32Array | undefined>): void {
     const lib = this.#dnnl.lib;
     for (const [role, mem] of Object.entries(this.#mems)) {
@@ -88,10 +125,8 @@ export class BatchNormPrimitive {
       check(lib.dnnl_memory_set_data_handle(mem, view), "set data handle");
     }
     const stream = this.#dnnl.stream;
-    check(
-      lib.dnnl_primitive_execute(this.#prim, stream, this.#args.length / 16, this.#args),
-      "execute",
-    );
+    const n = this.#args.length / 16;
+    check(lib.dnnl_primitive_execute(this.#prim, stream, n, this.#args), "execute");
     check(lib.dnnl_stream_wait(stream), "stream wait");
   }
 }
@@ -144,10 +179,17 @@ export function makeNativeFusedBatchNorm(
       prim = built.get(key) ?? null;
       if (!built.has(key)) {
         try {
-          prim = new BatchNormPrimitive(owner.dnnl, size(x!) / c, c, varianceEpsilon ?? 1e-3, {
-            scale: !!scale,
-            shift: !!offset,
-          });
+          prim = new BatchNormPrimitive(
+            owner.dnnl,
+            "inference",
+            size(x!) / c,
+            c,
+            varianceEpsilon ?? 1e-3,
+            {
+              scale: !!scale,
+              shift: !!offset,
+            },
+          );
         } catch {
           prim = null;
         }

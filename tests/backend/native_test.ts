@@ -5,10 +5,12 @@ import {
   describeChoice,
   initBackend,
   loadNative,
+  nativeBatchNormTraining,
   nativePrimitiveCount,
   setNativeKernelsEnabled,
 } from "../../lib/backend/mod.ts";
 import { nativeCallCounts } from "../../lib/backend/native_conv.ts";
+import { batchNormTraining } from "../../lib/models/batchnorm.ts";
 
 // Starting the wasm backend starts its thread pool, which lives as long as the process.
 const BACKEND_TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -147,6 +149,47 @@ Deno.test({
         assertLess(e, 1e-4, `scale ${withScale}, offset ${withOffset}: relative error ${e}`);
       }
     }
+  },
+});
+
+Deno.test({
+  name: `native training batch normalisation (output, statistics, gradients) matches the kit's ` +
+    `closed form on the cpu backend${SKIP}`,
+  ignore: !status.loaded,
+  ...BACKEND_TEST,
+  fn: async () => {
+    for (const shape of [[2, 5, 4, 6], [3, 7]]) {
+      const c = shape[shape.length - 1]!;
+      const inputs = () => [rand(shape, 1), rand([c], 2), rand([c], 3)] as const;
+      const f = (native: boolean) => () => {
+        const [x, gamma, beta] = inputs();
+        const weight = rand(shape, 9);
+        const bn = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const r = native
+            ? nativeBatchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3)
+            : batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
+          if (!r) throw new Error("the native path refused a float32 channels-last input");
+          return r;
+        };
+        const { y, mean, variance } = bn(x, gamma, beta);
+        const grads = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const r = bn(x, g, b);
+          tf.dispose([r.mean, r.variance]);
+          return r.y.mul(weight).sum();
+        })([x, gamma, beta]);
+        return [y, mean, variance, ...grads];
+      };
+      const native = await run("native", f(true));
+      const cpu = await run("cpu", f(false));
+      for (const e of relativeErrors(native, cpu)) {
+        assertLess(e, 1e-4, `[${shape}]: relative error ${e}`);
+      }
+    }
+    await initBackend("cpu", () => {});
+    assertEquals(
+      nativeBatchNormTraining(tf.ones([2, 3]), tf.ones([3]), tf.zeros([3]), 1e-3),
+      undefined,
+    );
   },
 });
 
