@@ -15,6 +15,8 @@ import { parseArgs } from "@std/cli/parse-args";
 import { initBackend } from "../lib/backend/select.ts";
 import { setWasmThreads } from "../lib/backend/wasm_threads.ts";
 import { setNativeKernelsEnabled, setNativeThreads } from "../lib/backend/native.ts";
+import { nativeBatchNormTraining } from "../lib/backend/native_bnorm_train.ts";
+import { batchNormTraining } from "../lib/models/batchnorm.ts";
 
 /** min and median ms of `runs` calls of `fn`. */
 function timeIt(fn: () => void, runs: number): { min: number; median: number } {
@@ -146,6 +148,30 @@ async function main() {
     );
   }
   setNativeKernelsEnabled(true);
+  // One training batch normalisation, forward and backward: lib/models' closed form (about 25
+  // kernel calls) on wasm against the two native kernels.
+  const gamma = v, beta = bias;
+  const bnStep = (native: boolean) => () => {
+    const g = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const r = native
+        ? nativeBatchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3)!
+        : batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
+      tf.dispose([r.mean, r.variance]);
+      return r.y.mul(dy).sum();
+    })([x, gamma, beta]);
+    tf.dispose(g);
+  };
+  const calls = async (native: boolean) =>
+    (await tf.profile(() => bnStep(native)())).kernels.length;
+  const [nativeCalls, wasmCalls] = [await calls(true), await calls(false)];
+  const [n1, w1, n2, w2] = [true, false, true, false].map((on) => timeIt(bnStep(on), runs));
+  const bestOf = (p: typeof n1, q: typeof n1) => (p!.min < q!.min ? p! : q!);
+  const [bnN, bnW] = [bestOf(n1, n2), bestOf(w1, w2)];
+  console.log(
+    `${"train batch norm, fwd + bwd".padEnd(32)} oneDNN ${fmt(bnN)} (${nativeCalls} kernel ` +
+      `calls)   closed form on wasm ${fmt(bnW)} (${wasmCalls} calls)   ` +
+      `ratio ${(bnW.min / bnN.min).toFixed(2)}x (both with the test loss's Mul and Sum)`,
+  );
   const blas = openBlasConv(b, h, c, runs, threads);
   console.log(
     `${"forward 3x3, OpenBLAS 9 GEMMs".padEnd(32)} ${
