@@ -21,6 +21,11 @@ import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { BACKEND_CHOICES, type BackendRequest, initBackend } from "../lib/backend/select.ts";
 import { MAX_WASM_THREADS, setWasmThreads, wasmThreadCount } from "../lib/backend/wasm_threads.ts";
+import {
+  describeNative,
+  setNativeKernelsEnabled,
+  setNativeThreads,
+} from "../lib/backend/native.ts";
 import { choiceFlag, numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
 import { KitError } from "../lib/io/errors.ts";
 import { paperLoss } from "../lib/losses/config.ts";
@@ -62,6 +67,8 @@ const USAGE = `usage: deno task bench [options]
   --warmup N        untimed runs before them (default 2)
   --torch           also time the PyTorch twin (bench/torch_hourglass.py) and print the ratios
   --torch-device D  cpu, cuda or cuda:N (default cpu)
+  --plain           with native convolutions loaded, also time plain wasm (them switched off)
+                    in the same run, after the native timings
   --data            also measure the data pipeline at this size and batch, with augmentation
   --profile         print where one training step and one inference pass spend their time
   --json            print the result as one JSON object on the last stdout line`;
@@ -136,6 +143,20 @@ export interface BenchResult {
   /** 1-minute load average at the start and the end of the tfjs measurements. */
   readonly load: [number, number];
   readonly profile?: { readonly train?: KernelProfile; readonly infer: KernelProfile };
+  /** The native convolutions used (e.g. "oneDNN 2.6.3, 1 thread"), or why none. */
+  readonly native?: string;
+  /** With `--plain`: the same measurements with the native convolutions switched off. */
+  readonly plain?: PlainTimes;
+}
+
+/** Plain wasm (native convolutions off) in the same run. */
+export interface PlainTimes {
+  readonly trainStepMs: number | null;
+  readonly trainStepMinMs: number | null;
+  readonly trainStepCpuMs: number | null;
+  readonly inferMs: number;
+  readonly inferMinMs: number;
+  readonly inferCpuMs: number;
 }
 
 /** The data pipeline against the training step's appetite. */
@@ -303,6 +324,8 @@ export interface BenchOptions {
   readonly threads?: number;
   readonly steps: number;
   readonly warmup: number;
+  /** With native convolutions loaded, also time plain wasm (them switched off). */
+  readonly plain?: boolean;
   /** Also profile one training step and one inference pass per kernel. */
   readonly profile?: boolean;
   /** Progress lines on stderr (default true). */
@@ -321,7 +344,7 @@ export interface BenchOptions {
  */
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? ((line: string) => console.error(line));
-  if (opts.threads !== undefined) setWasmThreads(opts.threads);
+  if (opts.threads !== undefined) setWasmThreads(opts.threads), setNativeThreads(opts.threads);
   const choice = await initBackend(opts.backend, log);
   const loadStart = loadAverage();
   const pm = buildModel(benchModelConfig(opts.model, opts.stacks, opts.features, opts.size), {
@@ -353,6 +376,34 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   } catch (e) {
     trainError = e instanceof Error ? e.message : String(e);
     log(`train step failed on ${choice.backend}: ${trainError}`);
+  }
+  let plain: PlainTimes | undefined;
+  if (opts.plain && choice.native?.loaded) {
+    setNativeKernelsEnabled(false);
+    try {
+      const pInfer = await time(
+        "inference, plain wasm",
+        opts.steps,
+        opts.warmup,
+        infer,
+        () => {},
+        quiet,
+      );
+      const pTrain = trainError === undefined
+        ? await time("train step, plain wasm", opts.steps, opts.warmup, train, () => {}, quiet)
+        : undefined;
+      const r1 = (v: number) => Math.round(v * 10) / 10;
+      plain = {
+        trainStepMs: pTrain ? r1(pTrain.medianMs) : null,
+        trainStepMinMs: pTrain ? r1(pTrain.minMs) : null,
+        trainStepCpuMs: pTrain ? r1(pTrain.cpuMs) : null,
+        inferMs: r1(pInfer.medianMs),
+        inferMinMs: r1(pInfer.minMs),
+        inferCpuMs: r1(pInfer.cpuMs),
+      };
+    } finally {
+      setNativeKernelsEnabled(true);
+    }
   }
   const loadEnd = loadAverage();
   const peak = await peakMemory(trainError === undefined ? train : infer);
@@ -402,6 +453,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     warmup: opts.warmup,
     load: [+loadStart.toFixed(2), +loadEnd.toFixed(2)],
     ...(profile ? { profile } : {}),
+    ...(choice.native ? { native: describeNative(choice.native) } : {}),
+    ...(plain ? { plain } : {}),
   };
 }
 
@@ -474,6 +527,7 @@ export function formatReport(r: BenchReport): string {
   const ms = (v: number | null | undefined) => (v == null ? "n/a" : `${v.toFixed(1)} ms`);
   const x = (v: number | null | undefined) => (v == null ? "" : `${v.toFixed(2)}x`);
   const threads = r.threads === null ? "" : ` (${r.threads} thread${r.threads === 1 ? "" : "s"})`;
+  const nativeName = r.native && !r.native.startsWith("no native") ? ` + ${r.native}` : "";
   const t = r.torch;
   const torchName = t
     ? `PyTorch ${t.torch} ${t.device}${
@@ -481,7 +535,7 @@ export function formatReport(r: BenchReport): string {
     }`
     : "";
   const rows: [string, string, string, string][] = [
-    ["", `tfjs ${r.backend}${threads}`, torchName, t ? "ratio" : ""],
+    ["", `tfjs ${r.backend}${threads}${nativeName}`, torchName, t ? "ratio" : ""],
     [
       "parameters",
       r.params.toLocaleString("en"),
@@ -490,9 +544,20 @@ export function formatReport(r: BenchReport): string {
     ],
     ["train step, median", ms(r.trainStepMs), t ? ms(t.trainStepMs) : "", x(r.trainRatio)],
     ["train step, min", ms(r.trainStepMinMs), t ? ms(t.trainStepMinMs) : "", x(r.trainMinRatio)],
-    ["train step, CPU time", ms(r.trainStepCpuMs), t ? ms(t.trainStepCpuMs) : "", ""],
+    [
+      "train step, CPU time",
+      ms(r.trainStepCpuMs),
+      t ? ms(t.trainStepCpuMs) : "",
+      t && r.trainStepCpuMs !== null ? x(r.trainStepCpuMs / t.trainStepCpuMs) : "",
+    ],
     ["inference, median", ms(r.inferMs), t ? ms(t.inferMs) : "", x(r.inferRatio)],
     ["inference, min", ms(r.inferMinMs), t ? ms(t.inferMinMs) : "", x(r.inferMinRatio)],
+    [
+      "inference, CPU time",
+      ms(r.inferCpuMs),
+      t ? ms(t.inferCpuMs) : "",
+      t ? x(r.inferCpuMs / t.inferCpuMs) : "",
+    ],
     [
       "train samples/s",
       r.samplesPerSec === null ? "n/a" : r.samplesPerSec.toFixed(1),
@@ -501,6 +566,38 @@ export function formatReport(r: BenchReport): string {
     ],
     ["peak tensors", `${r.peakTensors} (${mib(r.peakBytes)})`, "", ""],
   ];
+  const p = r.plain;
+  if (p) {
+    const over = (a: number | null, b: number | undefined) =>
+      a === null || b === undefined ? "" : x(a / b);
+    rows.push(
+      [
+        "plain wasm: train, median",
+        ms(p.trainStepMs),
+        t ? ms(t.trainStepMs) : "",
+        over(p.trainStepMs, t?.trainStepMs),
+      ],
+      [
+        "plain wasm: train, min",
+        ms(p.trainStepMinMs),
+        t ? ms(t.trainStepMinMs) : "",
+        over(p.trainStepMinMs, t?.trainStepMinMs),
+      ],
+      ["plain wasm: train, CPU time", ms(p.trainStepCpuMs), t ? ms(t.trainStepCpuMs) : "", ""],
+      [
+        "plain wasm: inference, median",
+        ms(p.inferMs),
+        t ? ms(t.inferMs) : "",
+        over(p.inferMs, t?.inferMs),
+      ],
+      [
+        "plain wasm: inference, min",
+        ms(p.inferMinMs),
+        t ? ms(t.inferMinMs) : "",
+        over(p.inferMinMs, t?.inferMinMs),
+      ],
+    );
+  }
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines = [
     `${r.model} ${r.stacks} stacks x ${r.features} features, batch ${r.batch}, ${r.size}x${r.size}` +
@@ -547,7 +644,7 @@ async function main(args: readonly string[]): Promise<void> {
       "warmup",
       "torch-device",
     ],
-    boolean: ["json", "torch", "data", "profile"],
+    boolean: ["json", "torch", "data", "profile", "plain"],
   }, USAGE);
   const size = numberFlag(flags, "size", 128, { min: 64, integer: true });
   if (size % 64) {
@@ -573,6 +670,7 @@ async function main(args: readonly string[]): Promise<void> {
     steps: numberFlag(flags, "steps", 5, { min: 1, integer: true }),
     warmup: numberFlag(flags, "warmup", 2, { min: 0, integer: true }),
     profile: flags.profile === true,
+    plain: flags.plain === true,
   };
   // Fail on a bad model config before spending minutes measuring.
   const config = benchModelConfig(opts.model, opts.stacks, opts.features, opts.size);

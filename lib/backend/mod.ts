@@ -1,6 +1,6 @@
 /**
  * Backend selection and registration (WebGPU with our own device request, wasm with training
- * kernels, cpu).
+ * kernels and native oneDNN convolutions, cpu).
  *
  * @module
  */
@@ -10,3 +10,5 @@ export * from "./webgpu.ts";
 export * from "./wasm_kernels.ts";
 export * from "./wasm_threads.ts";
 export * from "./cpu_kernels.ts";
+export * from "./native.ts";
+export { nativeBatchNormTraining } from "./native_bnorm_train.ts";

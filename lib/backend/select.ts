@@ -13,6 +13,7 @@ import { KitError } from "../io/errors.ts";
 import { probeAdapter, registerWebGpuBackend } from "./webgpu.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { registerCpuKernelFixes } from "./cpu_kernels.ts";
+import { describeNative, type NativeStatus, registerNativeKernels } from "./native.ts";
 
 /** Backends a user can ask for. */
 export const BACKEND_CHOICES = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -31,6 +32,8 @@ export interface BackendChoice {
   readonly adapter: string;
   readonly isFallbackAdapter: boolean;
   readonly reason: string;
+  /** On wasm: the native convolutions (oneDNN through FFI) in use, or why not. */
+  readonly native?: NativeStatus;
 }
 
 /**
@@ -53,14 +56,19 @@ export function parseBackend(value: string): BackendRequest {
  * @example
  * ```ts
  * describeChoice(choice);
- * // "backend: wasm (adapter: llvmpipe, software fallback) - auto: ..."
+ * // "backend: wasm + oneDNN 2.6.3, 2 threads (no WebGPU adapter) - auto: ..."
+ * // without libdnnl2: "backend: wasm (no WebGPU adapter) - auto: ...; plain wasm, no native
+ * // convolutions (libdnnl.so.2 not found; install oneDNN ...: apt-get install libdnnl2)"
  * ```
  */
 export function describeChoice(choice: BackendChoice): string {
   const adapter = choice.adapter === "none"
     ? "no WebGPU adapter"
     : `adapter: ${choice.adapter}${choice.isFallbackAdapter ? ", software fallback" : ""}`;
-  return `backend: ${choice.backend} (${adapter}) - ${choice.reason}`;
+  const n = choice.native;
+  const backend = n?.loaded ? `${choice.backend} + ${describeNative(n)}` : choice.backend;
+  const hint = n && !n.loaded ? `; plain wasm, ${describeNative(n)}` : "";
+  return `backend: ${backend} (${adapter}) - ${choice.reason}${hint}`;
 }
 
 /**
@@ -111,7 +119,11 @@ export async function initBackend(
   }
 
   if (backend === "webgpu") registerWebGpuBackend(found!.adapter);
-  if (backend === "wasm") registerWasmTrainingKernels();
+  let native: NativeStatus | undefined;
+  if (backend === "wasm") {
+    registerWasmTrainingKernels();
+    native = registerNativeKernels();
+  }
   if (backend === "cpu") registerCpuKernelFixes();
   const ok = await tf.setBackend(backend);
   await tf.ready();
@@ -123,7 +135,14 @@ export async function initBackend(
     // apply to Deno; mark the backend as already used so it stays quiet.
     (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   }
-  const choice = { backend, requested, adapter, isFallbackAdapter, reason };
+  const choice = {
+    backend,
+    requested,
+    adapter,
+    isFallbackAdapter,
+    reason,
+    ...(native ? { native } : {}),
+  };
   log(describeChoice(choice));
   return choice;
 }

@@ -1,0 +1,215 @@
+/**
+ * FusedBatchNorm (batch normalisation with given statistics, as at inference) on oneDNN, in place
+ * on the wasm heap. The kit's wasm FusedBatchNorm is four XNNPACK passes (scale, shift and their
+ * broadcasts); oneDNN's is one: 17.6 ms -> see bench/RESULTS.md for the 96 of an hourglass
+ * inference. Channels-last of any rank is viewed as `[M, C]` pixels by channels.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { check, DNNL, type Dnnl, execArgs, memoryDesc } from "./native_dnnl.ts";
+
+/** What a {@link BatchNormPrimitive} computes. */
+export type BatchNormKind = "inference" | "training" | "backward";
+
+/**
+ * One oneDNN batch normalisation over `[pixels, channels]`: `inference` with given mean and
+ * variance; `training` computing the batch's mean and (biased) variance as well; `backward`
+ * giving dx, dscale and dshift from x, the batch statistics, dy and the scale.
+ *
+ * @example
+ * ```ts
+ * const bn = new BatchNormPrimitive(dnnl, "inference", 4 * 32 * 32, 64, 1e-3, { scale: true, shift: true });
+ * bn.execute({ x, mean, variance, scale, shift, y }); // Float32Array views of the wasm heap
+ * ```
+ */
+export class BatchNormPrimitive {
+  readonly #dnnl: Dnnl;
+  readonly #prim: Deno.PointerObject;
+  readonly #mems: Record<string, Deno.PointerObject> = {};
+  readonly #args: Uint8Array;
+
+  constructor(
+    dnnl: Dnnl,
+    kind: BatchNormKind,
+    pixels: number,
+    channels: number,
+    epsilon: number,
+    has: { scale: boolean; shift: boolean },
+  ) {
+    this.#dnnl = dnnl;
+    const lib = dnnl.lib;
+    const data = memoryDesc(lib, [pixels, channels, 1, 1], DNNL.TAG_NHWC);
+    const vec = memoryDesc(lib, [channels], DNNL.TAG_A);
+    const flags = (kind === "inference" ? DNNL.BNORM_GLOBAL_STATS : 0) |
+      (has.scale ? DNNL.BNORM_SCALE : 0) | (has.shift ? DNNL.BNORM_SHIFT : 0);
+    const forward = (prop: number) => {
+      const op = new Uint8Array(DNNL.OP_DESC_BYTES);
+      check(
+        lib.dnnl_batch_normalization_forward_desc_init(op, prop, data, epsilon, flags),
+        "batch normalization desc",
+      );
+      return op;
+    };
+    const primDesc = (op: Uint8Array, hint: Deno.PointerValue) =>
+      dnnl.handle(
+        (out) => lib.dnnl_primitive_desc_create(out, op, null, dnnl.engine, hint),
+        "batch normalization primitive desc",
+      );
+    let pd: Deno.PointerObject;
+    if (kind === "backward") {
+      const hint = primDesc(forward(DNNL.FORWARD_TRAINING), null);
+      const op = new Uint8Array(DNNL.OP_DESC_BYTES);
+      check(
+        lib.dnnl_batch_normalization_backward_desc_init(
+          op,
+          DNNL.BACKWARD,
+          data,
+          data,
+          epsilon,
+          flags,
+        ),
+        "batch normalization backward desc",
+      );
+      try {
+        pd = primDesc(op, hint);
+      } finally {
+        lib.dnnl_primitive_desc_destroy(hint);
+      }
+    } else {
+      pd = primDesc(
+        forward(kind === "training" ? DNNL.FORWARD_TRAINING : DNNL.FORWARD_INFERENCE),
+        null,
+      );
+    }
+    try {
+      this.#prim = dnnl.handle((out) => lib.dnnl_primitive_create(out, pd), "primitive");
+    } finally {
+      lib.dnnl_primitive_desc_destroy(pd);
+    }
+    const mem = (md: Uint8Array) =>
+      dnnl.handle(
+        (out) => lib.dnnl_memory_create(out, Deno.UnsafePointer.of(md), dnnl.engine, null),
+        "memory",
+      );
+    const roles: [string, number, Uint8Array][] = [
+      ["x", DNNL.ARG_SRC, data],
+      ["mean", DNNL.ARG_MEAN, vec],
+      ["variance", DNNL.ARG_VARIANCE, vec],
+    ];
+    if (has.scale) roles.push(["scale", DNNL.ARG_SCALE, vec]);
+    // The backward pass refuses to run without the shift too (oneDNN 2.6), though unused.
+    if (has.shift) roles.push(["shift", DNNL.ARG_SHIFT, vec]);
+    if (kind === "backward") {
+      roles.push(["dy", DNNL.ARG_DIFF_DST, data], ["dx", DNNL.ARG_DIFF_SRC, data]);
+      if (has.scale) roles.push(["dscale", DNNL.ARG_DIFF_SCALE, vec]);
+      if (has.shift) roles.push(["dshift", DNNL.ARG_DIFF_SHIFT, vec]);
+    } else {
+      roles.push(["y", DNNL.ARG_DST, data]);
+    }
+    const args: [number, Deno.PointerObject][] = [];
+    for (const [role, arg, md] of roles) {
+      this.#mems[role] = mem(md);
+      args.push([arg, this.#mems[role]!]);
+    }
+    this.#args = execArgs(args);
+  }
+
+  /** Runs on views of the wasm heap (taken after every allocation), by role. */
+  execute(views: Record<string, Float32Array | undefined>): void {
+    const lib = this.#dnnl.lib;
+    for (const [role, mem] of Object.entries(this.#mems)) {
+      const view = views[role];
+      if (!view) throw new Error(`oneDNN batch norm: no ${role} buffer`);
+      check(lib.dnnl_memory_set_data_handle(mem, view), "set data handle");
+    }
+    const stream = this.#dnnl.stream;
+    const n = this.#args.length / 16;
+    check(lib.dnnl_primitive_execute(this.#prim, stream, n, this.#args), "execute");
+    check(lib.dnnl_stream_wait(stream), "stream wait");
+  }
+}
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` a native kernel needs. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function size(t: tf.TensorInfo): number {
+  return t.shape.reduce((p, d) => p * d, 1);
+}
+
+/**
+ * A native FusedBatchNorm over `fallback`, which takes every call with a statistic that is not
+ * one float32 value per channel (last axis), or an empty input.
+ *
+ * @example
+ * ```ts
+ * const cache = new ConvCache(Dnnl.open());
+ * makeNativeFusedBatchNorm(() => cache, tf.getKernel("FusedBatchNorm", "wasm")!.kernelFunc, () => true);
+ * ```
+ */
+export function makeNativeFusedBatchNorm(
+  /** The current library owner; a new one (new thread count) means new primitives. */
+  current: () => { readonly dnnl: Dnnl },
+  fallback: tf.KernelFunc,
+  enabled: () => boolean,
+  counted: (native: boolean) => void = () => {},
+): tf.KernelFunc {
+  const built = new Map<string, BatchNormPrimitive | null>();
+  let builtFor: object | undefined;
+  return (args) => {
+    const { x, mean, variance, offset, scale } = args.inputs as Record<
+      string,
+      tf.TensorInfo | undefined
+    >;
+    const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+    const c = x!.shape[x!.shape.length - 1] ?? 0;
+    const stats = [mean, variance, offset, scale].filter((t) => t !== undefined);
+    const fits = enabled() && x!.dtype === "float32" && x!.shape.length >= 1 && size(x!) > 0 &&
+      mean !== undefined && variance !== undefined &&
+      stats.every((t) => t.dtype === "float32" && size(t) === c);
+    let prim: BatchNormPrimitive | null = null;
+    if (fits) {
+      const owner = current();
+      if (builtFor !== owner) built.clear(), builtFor = owner;
+      const key = `${size(x!) / c},${c},${varianceEpsilon},${!!scale},${!!offset}`;
+      prim = built.get(key) ?? null;
+      if (!built.has(key)) {
+        try {
+          prim = new BatchNormPrimitive(
+            owner.dnnl,
+            "inference",
+            size(x!) / c,
+            c,
+            varianceEpsilon ?? 1e-3,
+            {
+              scale: !!scale,
+              shift: !!offset,
+            },
+          );
+        } catch {
+          prim = null;
+        }
+        built.set(key, prim);
+      }
+    }
+    counted(prim !== null);
+    if (!prim) return fallback(args);
+    const backend = args.backend as unknown as WasmHeapBackend;
+    const out = backend.makeOutput([...x!.shape], "float32");
+    const view = (t: tf.TensorInfo | undefined) =>
+      t ? backend.typedArrayFromHeap(t) as Float32Array : undefined;
+    prim.execute({
+      x: view(x),
+      y: view(out),
+      mean: view(mean),
+      variance: view(variance),
+      scale: view(scale),
+      shift: view(offset),
+    });
+    return out;
+  };
+}

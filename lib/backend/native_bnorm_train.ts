@@ -1,0 +1,194 @@
+/**
+ * Batch normalisation for training as two native kernels instead of ~25 tfjs kernel calls: the
+ * forward pass (normalised output and the batch's mean and biased variance) and its gradient
+ * (dx, dγ, dβ) are one oneDNN call each (native_bnorm.ts), registered on the wasm backend as
+ * `KitBatchNormTraining` and `KitBatchNormTrainingGrad`.
+ *
+ * {@link nativeBatchNormTraining} is the op: the same contract as lib/models' closed-form
+ * `batchNormTraining` (channels last, γ and β of one value per channel), and `undefined` when
+ * the native path cannot take it (another backend, oneDNN not loaded or switched off, another
+ * dtype), so a caller keeps its tfjs path for those.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { BatchNormPrimitive } from "./native_bnorm.ts";
+import type { Dnnl } from "./native_dnnl.ts";
+
+/**
+ * The kernel names this module registers on the wasm backend.
+ *
+ * @example
+ * ```ts
+ * tf.getKernel(NATIVE_BATCH_NORM_KERNELS.forward, "wasm"); // set once oneDNN loaded
+ * ```
+ */
+export const NATIVE_BATCH_NORM_KERNELS = {
+  forward: "KitBatchNormTraining",
+  gradient: "KitBatchNormTrainingGrad",
+} as const;
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` a native kernel needs. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+let state: { current: () => { readonly dnnl: Dnnl }; enabled: () => boolean } | undefined;
+
+/**
+ * Registers the two kernels on the wasm backend (done by registerNativeKernels once oneDNN
+ * loaded). `current()` owns the library; a new owner (new thread count) means new primitives.
+ *
+ * @example
+ * ```ts
+ * registerNativeBatchNormTraining(() => cache, () => true);
+ * ```
+ */
+export function registerNativeBatchNormTraining(
+  current: () => { readonly dnnl: Dnnl },
+  enabled: () => boolean,
+): void {
+  if (state) return;
+  state = { current, enabled };
+  const built = new Map<string, BatchNormPrimitive>();
+  let builtFor: object | undefined;
+  const primitive = (kind: "training" | "backward", x: tf.TensorInfo, epsilon: number) => {
+    const owner = current();
+    if (builtFor !== owner) built.clear(), builtFor = owner;
+    const c = x.shape[x.shape.length - 1]!;
+    const pixels = x.shape.reduce((p, d) => p * d, 1) / c;
+    const key = `${kind},${pixels},${c},${epsilon}`;
+    let prim = built.get(key);
+    if (!prim) {
+      prim = new BatchNormPrimitive(owner.dnnl, kind, pixels, c, epsilon, {
+        scale: true,
+        shift: true,
+      });
+      built.set(key, prim);
+    }
+    return prim;
+  };
+  const heap = (backend: unknown) => backend as WasmHeapBackend;
+  tf.registerKernel({
+    kernelName: NATIVE_BATCH_NORM_KERNELS.forward,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const epsilon = (attrs as { epsilon: number }).epsilon;
+      const prim = primitive("training", x!, epsilon);
+      const b = heap(backend);
+      const c = x!.shape[x!.shape.length - 1]!;
+      const outs = [
+        b.makeOutput([...x!.shape], "float32"),
+        b.makeOutput([c], "float32"),
+        b
+          .makeOutput([c], "float32"),
+      ];
+      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+      prim.execute({
+        x: v(x!),
+        scale: v(gamma!),
+        shift: v(beta!),
+        y: v(outs[0]!),
+        mean: v(outs[1]!),
+        variance: v(outs[2]!),
+      });
+      return outs;
+    },
+  });
+  tf.registerKernel({
+    kernelName: NATIVE_BATCH_NORM_KERNELS.gradient,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, mean, variance, dy, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const epsilon = (attrs as { epsilon: number }).epsilon;
+      const prim = primitive("backward", x!, epsilon);
+      const b = heap(backend);
+      const c = x!.shape[x!.shape.length - 1]!;
+      const outs = [
+        b.makeOutput([...x!.shape], "float32"),
+        b.makeOutput([c], "float32"),
+        b
+          .makeOutput([c], "float32"),
+      ];
+      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+      prim.execute({
+        x: v(x!),
+        mean: v(mean!),
+        variance: v(variance!),
+        dy: v(dy!),
+        scale: v(gamma!),
+        shift: v(beta!),
+        dx: v(outs[0]!),
+        dscale: v(outs[1]!),
+        dshift: v(outs[2]!),
+      });
+      return outs;
+    },
+  });
+}
+
+/** Batch normalisation's training output, as lib/models' `batchNormTraining` returns it. */
+export interface NativeBatchNormResult {
+  readonly y: tf.Tensor;
+  /** Per-channel mean `[C]` of the batch (kept: the caller disposes it). */
+  readonly mean: tf.Tensor1D;
+  /** Per-channel biased variance `[C]` of the batch (kept: the caller disposes it). */
+  readonly variance: tf.Tensor1D;
+}
+
+/**
+ * Batch normalisation in training mode over all axes but the last, with gradients for x, γ and
+ * β, as two native kernels; `undefined` when the native path cannot take it.
+ *
+ * @example
+ * ```ts
+ * const r = nativeBatchNormTraining(x, gamma, beta, 1e-3) ?? batchNormTraining(x, gamma, beta, 1e-3);
+ * ```
+ */
+export function nativeBatchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): NativeBatchNormResult | undefined {
+  const c = x.shape[x.rank - 1];
+  if (
+    !state?.enabled() || tf.getBackend() !== "wasm" || x.rank < 2 || c === undefined ||
+    x.size === 0 || [x, gamma, beta].some((t) => t.dtype !== "float32") ||
+    gamma.size !== c || beta.size !== c
+  ) {
+    return undefined;
+  }
+  const { forward, gradient } = NATIVE_BATCH_NORM_KERNELS;
+  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, variance] = tf.engine().runKernel(forward, { x, gamma, beta }, {
+      epsilon,
+    }) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    // customGrad runs this in a scope of its own: keep the statistics for the caller.
+    stats = [tf.keep(mean), tf.keep(variance)];
+    save([x, mean, variance, gamma, beta]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [x, mean, variance, gamma, beta] = saved as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
+        return tf.engine().runKernel(gradient, { x, mean, variance, dy, gamma, beta }, {
+          epsilon,
+        }) as tf.Tensor[];
+      },
+    };
+  });
+  const y = normalize(x, gamma, beta);
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
+}
