@@ -52,6 +52,7 @@ Deno.test("a run with another config or stopped early is not reusable, and says 
   const ckpt = join(runDir, "checkpoints", "step-1");
   await Deno.mkdir(ckpt, { recursive: true });
   await Deno.writeTextFile(join(ckpt, "model.json"), "{}");
+  await Deno.writeFile(join(ckpt, "weights.bin"), new Uint8Array(4));
   await Deno.writeTextFile(join(ckpt, "config.json"), JSON.stringify(longer));
   await Deno.writeTextFile(join(ckpt, "state.json"), JSON.stringify({ step: 2, epoch: 1 }));
   await Deno.writeTextFile(
