@@ -13,6 +13,7 @@ import type { LossConfig } from "./config.ts";
 import { jointLosses } from "./heatmap.ts";
 import { structureJointLosses } from "./structure.ts";
 import { STRUCTURE_GROUPS } from "../skeleton/structure.ts";
+import { downsampleHeatmaps } from "../heatmap/pyramid.ts";
 
 /** The heatmaps a loss reads (a `ModelOutputs` from lib/models fits). */
 export interface HeatmapOutputs {
@@ -72,7 +73,9 @@ function checkShapes(
 
 /**
  * The whole loss. `targets[k]` is the ground truth at factor 2^k (`[GT, GT/2, GT/4, GT/8]` as
- * `encodePyramid` makes them), `weights` the `[B, J]` joint weights (0 = missing).
+ * `encodePyramid` makes them), `weights` the `[B, J]` joint weights (0 = missing). With
+ * `pyramid: "downsample"` (Ke's reading, the default) the levels k > 0 are replaced by
+ * `targets[0]` average-pooled by 2^k; with `"redraw"` they are used as given.
  *
  * Each stack s and factor f contributes `scaleWeights[log2 f] · Σ_n ω_{s,n} ℓ_{s,f,n}` where
  * `ℓ` is the per-keypoint Eq. 1 (or Eq. 2 when `structure` is `all`) and `ω_s` the stack's
@@ -102,6 +105,18 @@ export function multiScaleLoss(
   }
   return tf.tidy(() => {
     const w = cfg.missing === "zero" ? tf.onesLike(weights) : weights;
+    // Ke §III-A: "the ground-truth keypoint feature map is down-sampled to match the
+    // corresponding extracted keypoint heatmap at each scale". With "downsample" the coarser
+    // levels are the factor-1 target average-pooled (the batch's redrawn levels are unused).
+    const pooled = new Map<number, tf.Tensor4D>();
+    const levels = cfg.pyramid === "downsample" && targets[0]
+      ? targets.map((t, k) => {
+        if (k === 0) return t;
+        const f = 2 ** k;
+        if (!pooled.has(f)) pooled.set(f, downsampleHeatmaps(targets[0]!, f));
+        return pooled.get(f)!;
+      })
+      : targets;
     const perKeypoint = (pred: tf.Tensor4D, target: tf.Tensor4D, structural: boolean) =>
       structural
         ? structureJointLosses(pred, target, w, { ...cfg, groups })
@@ -113,7 +128,7 @@ export function multiScaleLoss(
         const factor = out.factors[i]!;
         const target = checkShapes(
           pred,
-          targets,
+          levels,
           w,
           factor,
           `stack ${s + 1}'s factor-${factor} heatmaps`,
@@ -136,7 +151,7 @@ export function multiScaleLoss(
     );
     (out.msr ?? []).forEach((pred, i) => {
       const factor = out.msrFactors[i]!;
-      const target = checkShapes(pred, targets, w, factor, `MSR-net's factor-${factor} heatmaps`);
+      const target = checkShapes(pred, levels, w, factor, `MSR-net's factor-${factor} heatmaps`);
       const l = perKeypoint(pred, target, cfg.structure !== "none");
       const scale = (cfg.scaleWeights[Math.log2(factor)] ?? 1) * cfg.msrWeight;
       parts.push({ stack: "msr", factor, loss: tf.mul(tf.mean(l), scale) });
