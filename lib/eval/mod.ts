@@ -17,3 +17,4 @@ export * from "./export.ts";
 export * from "./dataset.ts";
 export * from "./ranking.ts";
 export * from "./presence.ts";
+export * from "./conditional_fit.ts";
