@@ -47,6 +47,17 @@ export const STRUCTURE_REDUCTIONS = ["mean", "sum"] as const;
 /** A structural-term reduction. */
 export type StructureReduction = typeof STRUCTURE_REDUCTIONS[number];
 
+/**
+ * MSSH's ground truth per stack: `dispatched` supervises each stack with the ground truth of the
+ * scale of the pre-processing feature it receives (§4.1: "the standard deviation of the heatmap
+ * on the small scale is large, and the standard deviation of the heatmap on the large scale is
+ * small"; see `stackTargetFactors` in lib/models); `shared` gives every stack the same one.
+ * Other models have one ground truth whatever this says.
+ */
+export const STACK_TARGETS = ["dispatched", "shared"] as const;
+/** A per-stack ground-truth rule. */
+export type StackTargets = typeof STACK_TARGETS[number];
+
 /** Where the structure-aware loss (Eq. 2) replaces Eq. 1: nowhere, on MSR-net only, everywhere. */
 export const STRUCTURE_PLACES = ["none", "msr", "all"] as const;
 /** Where Eq. 2 applies. */
@@ -68,6 +79,8 @@ export type LossConfig = {
   readonly missing: MissingJoints;
   /** Ground truth of the coarser scales: Ke's down-sampled map (default) or redrawn. */
   readonly pyramid: PyramidMode;
+  /** MSSH: each stack's ground truth at the scale of its dispatched feature (default) or shared. */
+  readonly stackTargets: StackTargets;
   /** Weight of the loss at factors 1, 2, 4, 8 (in that order). */
   readonly scaleWeights: readonly number[];
   readonly structure: StructurePlace;
@@ -93,6 +106,7 @@ export const lossDefaults: LossConfig = {
   pixels: "sum",
   missing: "ignore",
   pyramid: "downsample",
+  stackTargets: "dispatched",
   scaleWeights: [1, 1, 1, 1],
   structure: "msr",
   alpha: 1,
@@ -108,6 +122,7 @@ export const lossChoices: Choices = {
   "loss.pixels": PIXEL_REDUCTIONS,
   "loss.missing": MISSING_JOINTS,
   "loss.pyramid": PYRAMID_MODES,
+  "loss.stackTargets": STACK_TARGETS,
   "loss.structureReduce": STRUCTURE_REDUCTIONS,
   "loss.structure": STRUCTURE_PLACES,
   "loss.combine": GROUP_COMBINES,
@@ -160,6 +175,7 @@ export function validateLossConfig(cfg: LossConfig, prefix = "loss"): LossConfig
   choice("pixels", PIXEL_REDUCTIONS);
   choice("missing", MISSING_JOINTS);
   choice("pyramid", PYRAMID_MODES);
+  choice("stackTargets", STACK_TARGETS);
   choice("structureReduce", STRUCTURE_REDUCTIONS);
   choice("structure", STRUCTURE_PLACES);
   choice("combine", GROUP_COMBINES);

@@ -22,6 +22,8 @@ export interface HeatmapOutputs {
   readonly msr?: readonly tf.Tensor4D[];
   readonly factors: readonly number[];
   readonly msrFactors: readonly number[];
+  /** MSSH: per stack, the pyramid factor of its factor-1 ground truth (absent: 1 for all). */
+  readonly stackTargetFactors?: readonly number[];
 }
 
 /** One term of the total, for logging. */
@@ -69,6 +71,29 @@ function checkShapes(
     );
   }
   return target;
+}
+
+/**
+ * MSSH's per-stack ground truth: the batch's rendered level at `factor` (σ in that level's
+ * pixels), brought to the stack's heatmap size by bilinear resampling with half-pixel centres
+ * (the pixel-centre convention of lib/heatmap/coords.ts), so the blob is `factor` times wider.
+ */
+function stackTarget(
+  targets: readonly tf.Tensor4D[],
+  factor: number,
+  pred: tf.Tensor4D,
+  stack: number,
+): tf.Tensor4D {
+  const level = targets[Math.log2(factor)];
+  if (!level) {
+    throw new KitError(
+      `stack ${stack + 1} is supervised with the ground truth at factor ${factor} ` +
+        `(loss.stackTargets "dispatched"); the batch has ${targets.length} target level(s): ` +
+        `add ${factor} to data.pyramidFactors`,
+    );
+  }
+  const [, h, w] = pred.shape;
+  return tf.image.resizeBilinear(level, [h, w], false, true);
 }
 
 /**
@@ -133,7 +158,14 @@ export function multiScaleLoss(
           factor,
           `stack ${s + 1}'s factor-${factor} heatmaps`,
         );
-        return perKeypoint(pred, target, cfg.structure === "all");
+        const own = factor === 1 && cfg.stackTargets === "dispatched"
+          ? out.stackTargetFactors?.[s] ?? 1
+          : 1;
+        return perKeypoint(
+          pred,
+          own > 1 ? stackTarget(targets, own, pred, s) : target,
+          cfg.structure === "all",
+        );
       })
     );
     const keypointWeights = cfg.adaptive

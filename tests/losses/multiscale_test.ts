@@ -163,3 +163,31 @@ Deno.test("Eq. 2 as printed sums the structural term over keypoints", async () =
     1e-6,
   );
 });
+
+Deno.test("MSSH stacks fed coarser features are supervised with that scale's ground truth", async () => {
+  // GT (4x4) peaks at pixel (0, 0); GT/2 (2x2) at its pixel (0, 0). Stack 1 is fed S/8 features
+  // (target factor 2): its target is GT/2 resampled to 4x4 with half-pixel centres, rows and
+  // columns [1, .75, .25, 0], so predicting zeros costs (1 + .75² + .25²)² = 2.640625. Stack 2
+  // keeps GT: 1.
+  const gt = spike(4, 1, 0, 1);
+  const half = spike(2, 1, 0, 1);
+  const zero = spike(4, 1, -1, 0);
+  const out: HeatmapOutputs = {
+    stacks: [[zero], [zero]],
+    factors: [1],
+    msrFactors: [],
+    stackTargetFactors: [2, 1],
+  };
+  const w = tf.ones([1, 1]) as tf.Tensor2D;
+  const each = async (cfg: typeof lossDefaults) =>
+    Promise.all(multiScaleLoss(out, [gt, half], w, cfg).parts.map((p) => read(p.loss)));
+  const dispatched = await each(lossDefaults);
+  assertAlmostEquals(dispatched[0]!, 2.640625, 1e-5);
+  assertAlmostEquals(dispatched[1]!, 1, 1e-6);
+  assertEquals(await each({ ...lossDefaults, stackTargets: "shared" }), [1, 1]);
+  assertThrows(
+    () => multiScaleLoss(out, [gt], w, lossDefaults),
+    KitError,
+    "add 2 to data.pyramidFactors",
+  );
+});
