@@ -7,6 +7,9 @@
  */
 
 import type { MissingJoints } from "../losses/config.ts";
+import { type PresenceCurve, presenceCurve } from "../metrics/presence.ts";
+import { J } from "../skeleton/mpii.ts";
+import type { SplitEvaluation } from "./dataset.ts";
 
 /** How the model under a presence analysis was trained on unannotated joints. */
 export interface PresenceTraining {
@@ -34,4 +37,36 @@ export function presenceTraining(missing: MissingJoints): PresenceTraining {
       "got no gradient, so presence is read from a by-product, not from what Newell et al. " +
       "trained (Fig. 11 assumes all-zero targets)";
   return { missing, note };
+}
+
+/** Newell's joints for the presence analysis: "We consider the ankle and knee" (§5, Fig. 11). */
+export const PRESENCE_JOINTS = {
+  knee: [J.r_knee, J.l_knee],
+  ankle: [J.r_ankle, J.l_ankle],
+} as const;
+
+/**
+ * Newell Fig. 11 (right) on an evaluation: precision/recall of "the joint is annotated" when
+ * thresholding each heatmap's maximum (the evaluation's `confidence`), for knees and ankles, with
+ * the caption of how the model was trained on unannotated joints.
+ *
+ * @example
+ * ```ts
+ * const p = presenceAnalysis(ev, cfg.loss.missing);
+ * p.curves.knee.auc; p.training.note;
+ * ```
+ */
+export function presenceAnalysis(
+  ev: Pick<SplitEvaluation, "confidence" | "gt">,
+  missing: MissingJoints,
+): { curves: { knee: PresenceCurve; ankle: PresenceCurve }; training: PresenceTraining } {
+  const present = Array.from(ev.gt.visibility, (v) => (v > 0 ? 1 : 0));
+  const nj = ev.gt.numJoints;
+  return {
+    curves: {
+      knee: presenceCurve(ev.confidence, present, nj, PRESENCE_JOINTS.knee),
+      ankle: presenceCurve(ev.confidence, present, nj, PRESENCE_JOINTS.ankle),
+    },
+    training: presenceTraining(missing),
+  };
 }

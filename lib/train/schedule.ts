@@ -73,8 +73,8 @@ export function plateauLr(
 }
 
 /**
- * The learning rate of `epoch` given the schedule and the validation scores of the epochs
- * before it.
+ * The learning rate of `epoch` of a single-stage run given the schedule and the validation
+ * scores of the epochs before it (staged runs use `stageLearningRate`).
  *
  * @example
  * ```ts
