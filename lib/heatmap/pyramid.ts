@@ -111,3 +111,33 @@ export function downsampleHeatmaps(heatmaps: tf.Tensor4D, factor: number): tf.Te
   if (factor === 1) return tf.clone(heatmaps);
   return tf.avgPool(heatmaps, factor, factor, "valid");
 }
+
+/**
+ * The pyramid a `loss.pyramid` mode trains with, on the CPU (for figures and checks): `redraw`
+ * is {@link encodePyramid}; `downsample` average-pools the factor-1 level (Ke §III-A), with each
+ * level's joint weights those of the factor-1 level.
+ *
+ * @example
+ * ```ts
+ * const spec = { width: 64, height: 64, sigma: 1 };
+ * const [paper, redrawn] = [pyramidLevels(kps, spec, [1, 2, 4], "downsample"), pyramidLevels(kps, spec, [1, 2, 4], "redraw")];
+ * ```
+ */
+export function pyramidLevels(
+  keypoints: readonly Keypoint[],
+  spec: { width: number; height: number; sigma: number },
+  factors: readonly number[],
+  mode: "downsample" | "redraw",
+  amplitudes?: readonly number[],
+): PyramidLevel[] {
+  if (mode === "redraw") return encodePyramid(keypoints, spec, factors, amplitudes);
+  const [full] = encodePyramid(keypoints, spec, [1], amplitudes);
+  return factors.map((factor) => {
+    const width = Math.ceil(spec.width / factor);
+    const height = Math.ceil(spec.height / factor);
+    const heatmaps = factor === 1
+      ? full!.heatmaps
+      : poolHeatmaps(full!.heatmaps, spec.width, spec.height, keypoints.length, factor);
+    return { factor, width, height, heatmaps, weights: full!.weights };
+  });
+}

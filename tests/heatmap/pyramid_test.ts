@@ -1,4 +1,4 @@
-import { assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
+import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import {
   downsampleHeatmaps,
@@ -6,6 +6,7 @@ import {
   encodePyramid,
   occlusionAmplitudes,
   poolHeatmaps,
+  pyramidLevels,
 } from "../../lib/heatmap/mod.ts";
 import { useTestBackend } from "../../lib/testing/mod.ts";
 
@@ -100,4 +101,19 @@ Deno.test("the down-sampled GT/2 keeps the blob's image-space size, the redrawn 
   assertAlmostEquals(sum(redrawn!.heatmaps), 2 * Math.PI, 0.05);
   assertThrows(() => downsampleHeatmaps(tf.zeros([1, 6, 6, 1]), 4), Error, "not a divisor");
   t.dispose();
+});
+
+Deno.test("pyramidLevels gives the pooled levels for downsample and the redrawn ones for redraw", () => {
+  const spec = { width: 16, height: 16, sigma: 1 };
+  const kps: Keypoint[] = [[5, 6, 2]];
+  const pooled = pyramidLevels(kps, spec, [1, 2], "downsample");
+  const redrawn = pyramidLevels(kps, spec, [1, 2], "redraw");
+  assertEquals(pooled.map((l) => [l.factor, l.width]), [[1, 16], [2, 8]]);
+  assertEquals(
+    Array.from(pooled[1]!.heatmaps),
+    Array.from(poolHeatmaps(pooled[0]!.heatmaps, 16, 16, 1, 2)),
+  );
+  // Redrawn levels peak near 1; pooled ones lower (the same blob over 4x the area per pixel).
+  assert(Math.max(...redrawn[1]!.heatmaps) > 0.9);
+  assert(Math.max(...pooled[1]!.heatmaps) < 0.7);
 });
