@@ -179,7 +179,7 @@ Deno.test("MSSH stacks fed coarser features are supervised with that scale's gro
     stackTargetFactors: [2, 1],
   };
   const w = tf.ones([1, 1]) as tf.Tensor2D;
-  const each = async (cfg: typeof lossDefaults) =>
+  const each = (cfg: typeof lossDefaults) =>
     Promise.all(multiScaleLoss(out, [gt, half], w, cfg).parts.map((p) => read(p.loss)));
   const dispatched = await each(lossDefaults);
   assertAlmostEquals(dispatched[0]!, 2.640625, 1e-5);
