@@ -51,8 +51,10 @@ export type StructureReduction = typeof STRUCTURE_REDUCTIONS[number];
  * MSSH's ground truth per stack: `dispatched` supervises each stack with the ground truth of the
  * scale of the pre-processing feature it receives (§4.1: "the standard deviation of the heatmap
  * on the small scale is large, and the standard deviation of the heatmap on the large scale is
- * small"; see `stackTargetFactors` in lib/models); `shared` gives every stack the same one.
- * Other models have one ground truth whatever this says.
+ * small"; see `stackTargetFactors` in lib/models; it needs that level in `data.pyramidFactors`);
+ * `shared` (the default: the paper gives no σ values, so per-scale σ is our reading, which
+ * `configs/lsp_mssh_paper.json` selects) gives every stack the same one. Other models have one
+ * ground truth whatever this says.
  */
 export const STACK_TARGETS = ["dispatched", "shared"] as const;
 /** A per-stack ground-truth rule. */
@@ -79,7 +81,7 @@ export type LossConfig = {
   readonly missing: MissingJoints;
   /** Ground truth of the coarser scales: Ke's down-sampled map (default) or redrawn. */
   readonly pyramid: PyramidMode;
-  /** MSSH: each stack's ground truth at the scale of its dispatched feature (default) or shared. */
+  /** MSSH: each stack's ground truth at the scale of its dispatched feature, or shared (default). */
   readonly stackTargets: StackTargets;
   /** Weight of the loss at factors 1, 2, 4, 8 (in that order). */
   readonly scaleWeights: readonly number[];
@@ -106,7 +108,7 @@ export const lossDefaults: LossConfig = {
   pixels: "sum",
   missing: "ignore",
   pyramid: "downsample",
-  stackTargets: "dispatched",
+  stackTargets: "shared",
   scaleWeights: [1, 1, 1, 1],
   structure: "msr",
   alpha: 1,

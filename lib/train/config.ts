@@ -170,7 +170,7 @@ export function validateExperiment(cfg: ExperimentConfig): ExperimentConfig {
     if (!pyramid.includes(widest)) {
       fail(
         "data.pyramidFactors",
-        `to include ${widest}: with loss.stackTargets "dispatched" the MSSH stacks fed with the ` +
+        `a list including ${widest}: with loss.stackTargets "dispatched" the MSSH stacks fed with the ` +
           `coarsest features are supervised with the ground truth at factor ${widest}`,
         pyramid,
       );

@@ -1,6 +1,7 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { join } from "@std/path";
-import { loadExperiment } from "../../lib/train/config.ts";
+import { loadExperiment, resolveExperiment } from "../../lib/train/config.ts";
+import { KitError } from "../../lib/io/errors.ts";
 import { ablationExperiment, ablationStepOf } from "../../lib/train/ablation.ts";
 import { DEFAULT_EXPERIMENT } from "../../lib/cli/train.ts";
 
@@ -82,4 +83,20 @@ Deno.test("the paper configs follow their papers", async () => {
   const icip = await load("mpii_mss_icip.json");
   assertEquals([icip.model.stacks, icip.model.features, icip.optimizer.name], [4, 64, "adam"]);
   assertEquals(icip.model.kind === "mss-msr" ? icip.model.factors : null, [1, 2, 4]);
+  // MSSH: a feature into every stack; each stack's ground truth at its feature's scale.
+  const mssh = await load("lsp_mssh_paper.json");
+  assertEquals(mssh.model.kind === "mssh" ? mssh.model.dispatch : null, "every");
+  assertEquals(mssh.loss.stackTargets, "dispatched");
+});
+
+Deno.test("an MSSH experiment with per-scale targets needs that scale in data.pyramidFactors", () => {
+  const model = { kind: "mssh", inputSize: 64, stacks: 3, features: 16, depth: 3, scales: 3 };
+  const data = { inputSize: 64, pyramidFactors: [1] };
+  // The notebook's small MSSH (shared targets, the default) resolves as before.
+  assertEquals(resolveExperiment({ data, model }).loss.stackTargets, "shared");
+  assertThrows(
+    () => resolveExperiment({ data, model, loss: { stackTargets: "dispatched" } }),
+    KitError,
+    'config key "data.pyramidFactors" must be a list including 2',
+  );
 });
