@@ -64,14 +64,16 @@ export function ablationStepOf(cfg: ExperimentConfig): AblationStepId | null {
  * ```ts
  * keStageEpochs(300); // [150, 75, 75]
  * keStageEpochs(10); // [5, 2, 3]
+ * keStageEpochs(3); // [1, 1, 1]
  * ```
  */
 export function keStageEpochs(total: number): [number, number, number] {
   if (!Number.isInteger(total) || total < 3) {
     throw new KitError(`Ke's three training stages need at least 3 epochs; the budget is ${total}`);
   }
-  const mss = Math.max(1, Math.round(total / 2));
-  const msr = Math.max(1, Math.floor(total / 4));
+  // Every stage keeps at least one epoch, so a short budget still runs all three.
+  const mss = Math.min(total - 2, Math.max(1, Math.round(total / 2)));
+  const msr = Math.min(total - mss - 1, Math.max(1, Math.floor(total / 4)));
   return [mss, msr, total - mss - msr];
 }
 

@@ -88,6 +88,7 @@ Deno.test("every ablation step's config is recognised as that step", () => {
 Deno.test("the rows with an MSR-net follow Ke's staging: MSS-net, MSR-net frozen-MSS, joint", () => {
   assertEquals(keStageEpochs(300), [150, 75, 75]);
   assertEquals(keStageEpochs(10), [5, 2, 3]);
+  assertEquals([3, 4, 5, 7].map(keStageEpochs), [[1, 1, 1], [2, 1, 1], [3, 1, 1], [4, 1, 2]]);
   assertThrows(() => keStageEpochs(2), KitError, "at least 3 epochs");
   for (const id of ["msr", "structure", "masking"] as const) {
     const stages = ablationExperiment(base, id).schedule.stages;
