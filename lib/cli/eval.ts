@@ -203,7 +203,11 @@ async function runConditional(
   ]));
   console.log(
     `retrials: ${report.retried} of ${report.scoredPeople} people ` +
-      `(${(100 * report.retrialFraction).toFixed(1)}%); τs ${report.tauS.toFixed(4)}; τc ` +
+      `(${(100 * report.retrialFraction).toFixed(1)}%); a retrial when ${
+        report.minLowJoints > report.tauC.length
+          ? "never (no rule beat single-trial testing on the fit part)"
+          : `${report.minLowJoints}+ joints are below τc`
+      }; τs ${report.tauS.toFixed(4)}; τc ` +
       report.tauC.map((t) => t.toFixed(3)).join(" "),
   );
   return {
@@ -215,6 +219,7 @@ async function runConditional(
     retrialFraction: report.retrialFraction,
     tauC: report.tauC,
     tauS: report.tauS,
+    minLowJoints: report.minLowJoints,
   };
 }
 

@@ -11,8 +11,11 @@
  *   predictions (farther than α head sizes) from the right ones: the threshold t maximising
  *   Youden's J = P(conf < t | wrong) - P(conf < t | right); 0 (never retry for it) when no t
  *   gives J > 0;
- * - τs is the candidate (a quantile of the fit part's trial scores) whose fused poses score the
- *   highest PCKh on the fit part, with the fit part's first-round trials;
+ * - τs and the number of joints below τc that trigger a retrial (`minLowJoints`: 1, 2, 4, 8, 16,
+ *   or never) are the pair whose fused poses score the highest PCKh on the fit part, with its
+ *   first-round trials (τs from the quantiles of their scores). "Never" is a candidate, so the
+ *   fitted thresholds never score below single-trial testing on the fit part (the paper warns
+ *   that "this testing refinement may reduce the testing performance");
  * - the scored part runs `conditionalEstimate` with those thresholds (rounds included) and
  *   reports PCKh without (its first, single-trial estimates) and with conditional testing, and
  *   the fraction of people that triggered a retrial.
@@ -101,11 +104,16 @@ export function fitTauS(
   samples: readonly FitSample[],
   gt: PoseGroundTruth,
   heads: ArrayLike<number>,
-  o: { tauC: readonly number[]; alpha: number; candidates: readonly number[] },
+  o: {
+    tauC: readonly number[];
+    alpha: number;
+    candidates: readonly number[];
+    minLowJoints?: number;
+  },
 ): { tauS: number; mean: number } {
   const nj = gt.numJoints;
   const firstConf = samples.flatMap((s) => Array.from(s.trials[0]!.confidence));
-  const retry = needsRetry(firstConf, nj, o.tauC);
+  const retry = needsRetry(firstConf, nj, o.tauC, o.minLowJoints ?? 1);
   let best = { tauS: o.candidates[0] ?? 0, mean: -Infinity };
   for (const tauS of [...o.candidates].sort((a, b) => a - b)) {
     const preds = new Float64Array(samples.length * nj * 2);
@@ -167,6 +175,8 @@ function quantiles(values: readonly number[], n: number): number[] {
 export interface ConditionalReport {
   readonly tauC: readonly number[];
   readonly tauS: number;
+  /** Joints below τc that trigger a retrial (numJoints + 1: never). */
+  readonly minLowJoints: number;
   /** People used to fit the thresholds, and people scored. */
   readonly fitPeople: number;
   readonly scoredPeople: number;
@@ -282,11 +292,19 @@ export async function conditionalEvaluation(
   const scores = fitSamples.flatMap((s) =>
     s.trials.map((t) => Array.from(t.confidence).reduce((a, b) => a + b, 0) / t.confidence.length)
   );
-  const { tauS } = fitTauS(fitSamples, gt, fitHeads, {
-    tauC,
-    alpha,
-    candidates: quantiles(scores, 21),
-  });
+  const nj = gt.numJoints;
+  let fitted = { tauS: 0, mean: -Infinity, minLowJoints: nj + 1 };
+  // Fewest retrials first, so a tie keeps the cheaper rule; nj + 1 never retries.
+  for (const minLowJoints of [nj + 1, 16, 8, 4, 2, 1].filter((m) => m <= nj + 1)) {
+    const f = fitTauS(fitSamples, gt, fitHeads, {
+      tauC,
+      alpha,
+      candidates: quantiles(scores, 21),
+      minLowJoints,
+    });
+    if (f.mean > fitted.mean + 1e-9) fitted = { ...f, minLowJoints };
+  }
+  const { tauS, minLowJoints } = fitted;
 
   // Scored part.
   const scoredGt: PoseGroundTruth[] = [];
@@ -299,6 +317,7 @@ export async function conditionalEvaluation(
       ...options,
       tauC,
       tauS,
+      minLowJoints,
       perturbations,
     });
     single.push(...est.single.coords);
@@ -313,6 +332,7 @@ export async function conditionalEvaluation(
   return {
     tauC,
     tauS,
+    minLowJoints,
     fitPeople: nFit,
     scoredPeople: scored.count,
     without: score(single),

@@ -55,6 +55,14 @@ Deno.test("τs is the trial-score threshold whose fused poses score best on the 
     candidates: [0, 0.6],
   });
   assertEquals(none.mean, 0);
+  // Never retrying (more low joints than there are) keeps single-trial testing.
+  const never = fitTauS(samples, gt, [10], {
+    tauC: new Array(J).fill(0.5),
+    alpha: 0.5,
+    candidates: [0.6],
+    minLowJoints: J + 1,
+  });
+  assertEquals(never.mean, 0);
   const right = jointCorrect(gt, trial(3, 1).coords, [10], 0.5);
   assertEquals(Array.from(right), new Array(J).fill(1));
 });
@@ -118,6 +126,8 @@ Deno.test("conditional testing end to end: fit on half of validation, score the 
   assertEquals(report.without.mean, 50);
   assertEquals(report.with.mean, 100);
   assertEquals([report.retried, report.retrialFraction], [2, 0.5]);
+  // All 16 joints of a missed person are low: the fewest-retrials rule that wins is "16 low".
+  assertEquals(report.minLowJoints, 16);
   assertEquals(report.tauC.length, J);
   assert(report.tauC.every((t) => t > 0), `${report.tauC}`);
 });
