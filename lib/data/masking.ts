@@ -111,8 +111,9 @@ export function planMasking(
 /**
  * Pastes each sample's patches into a batch of crops `[B, S, S, C]`: for every patch kind, the
  * source squares of all samples are gathered in one op and scattered onto their destinations in
- * another, with indices built by tensor ops (no per-pixel JavaScript). Pixels are copied
- * exactly; pixels outside the patches are returned unchanged. A sample without a patch of that
+ * another, with indices built by tensor ops (no per-pixel JavaScript). Every source square is
+ * read from the unmasked crop, so a later patch never copies an earlier one's paste. Pixels are
+ * copied exactly; pixels outside the patches are returned unchanged. A sample without a patch of that
  * kind copies a square onto itself.
  *
  * @example
@@ -127,7 +128,12 @@ export function pastePatches(
   const [b] = crops.shape;
   if (patches.length !== b) throw new Error(`pastePatches: ${b} crops but ${patches.length} plans`);
   return tf.tidy(() => {
-    let out = crops;
+    // Sources come from the unmasked crops: a duplicate whose source square the background
+    // patch has just covered would otherwise copy background, not the joint (Ke Fig. 5(d)).
+    // All sources are gathered before the first paste, and the pastes go into a copy: tfjs's
+    // cpu TensorScatterUpdate writes into its input's buffer (measured with tfjs 4.22), so
+    // pasting into `crops` itself would change the caller's tensor and later gathers.
+    const plans: { index: tf.Tensor; values: tf.Tensor }[] = [];
     for (const kind of PATCH_KINDS) {
       const slot = patches.map((ps) => ps.find((p) => p.kind === kind));
       const first = slot.find((p) => p !== undefined);
@@ -146,9 +152,14 @@ export function pastePatches(
         const xIdx = col(x0).add(r.reshape([1, 1, P])).tile([1, P, 1]);
         return tf.stack([bIdx, yIdx, xIdx], 3); // [B, P, P, 3]
       };
-      const values = tf.gatherND(out, square((p) => p.sx0, (p) => p.sy0)); // [B, P, P, C]
-      out = tf.tensorScatterUpdate(out, square((p) => p.x0, (p) => p.y0), values);
+      plans.push({
+        values: tf.gatherND(crops, square((p) => p.sx0, (p) => p.sy0)), // [B, P, P, C]
+        index: square((p) => p.x0, (p) => p.y0),
+      });
     }
+    if (plans.length === 0) return crops.clone();
+    let out = tf.add(crops, tf.scalar(0, crops.dtype)) as tf.Tensor4D; // a buffer of our own
+    for (const { index, values } of plans) out = tf.tensorScatterUpdate(out, index, values);
     return out;
   });
 }

@@ -10,7 +10,14 @@
  * - every trial of a retried sample, the first one included, enters the fusion when its score is
  *   above τs; each joint is the confidence-weighted mean of the selected trials' positions, and its
  *   confidence the mean of theirs;
- * - when no trial passes τs the best-scoring trial is kept as it is.
+ * - when no trial passes τs the best-scoring trial is kept as it is;
+ * - the location is perturbed repeatedly ("We then perturb the putative person location, and
+ *   repeat the pose finding, to see if a refined pose can be found"): round r moves the box by r
+ *   times each perturbation's shift and its scale to the r-th power, and a sample goes on to the
+ *   next round while its fused pose still has joints below τc, up to `rounds` (default 2).
+ *
+ * τc and τs "are empirically determined using the validation set": `conditional_fit.ts` fits them
+ * on a held-out part of validation and scores the rest (`deno task eval --conditional`).
  *
  * @module
  */
@@ -48,6 +55,8 @@ export interface ConditionalOptions extends InferenceOptions {
   /** Joints below τc needed to retry a sample (default 1). */
   readonly minLowJoints?: number;
   readonly perturbations?: readonly BoxPerturbation[];
+  /** Rounds of perturbation for samples still below τc after fusing (default 2). */
+  readonly rounds?: number;
 }
 
 /** Estimates after conditional testing, and which samples were retried. */
@@ -56,6 +65,23 @@ export interface ConditionalEstimates extends PoseEstimates {
   readonly retried: readonly boolean[];
   /** Per sample: how many trials entered the fusion (1 for samples not retried). */
   readonly trialsFused: readonly number[];
+  /** Per sample: rounds of perturbation taken (0 for samples not retried). */
+  readonly rounds: readonly number[];
+  /** The first, single-trial estimates (what evaluation without conditional testing gives). */
+  readonly single: { readonly coords: Float64Array; readonly confidence: Float64Array };
+}
+
+/**
+ * The perturbation of round `round` (1-based): the shift times `round`, the scale to the power
+ * `round`, so each round looks further from the given box.
+ *
+ * @example
+ * ```ts
+ * roundPerturbation({ dx: 0.1, dy: 0, scale: 0.85 }, 2); // { dx: 0.2, dy: 0, scale: 0.7225 }
+ * ```
+ */
+export function roundPerturbation(p: BoxPerturbation, round: number): BoxPerturbation {
+  return { dx: p.dx * round, dy: p.dy * round, scale: p.scale ** round };
 }
 
 /**
@@ -181,34 +207,46 @@ export async function conditionalEstimate(
 ): Promise<ConditionalEstimates> {
   const first = await estimatePoses(predict, requests, options);
   const nj = first.numJoints;
-  const retried = needsRetry(first.confidence, nj, options.tauC, options.minLowJoints ?? 1);
-  const retryIdx = retried.flatMap((r, i) => (r ? [i] : []));
+  const minLow = options.minLowJoints ?? 1;
+  const retried = needsRetry(first.confidence, nj, options.tauC, minLow);
   const perturbations = options.perturbations ?? DEFAULT_PERTURBATIONS;
+  const maxRounds = options.rounds ?? 2;
   const coords = Float64Array.from(first.coords);
   const confidence = Float64Array.from(first.confidence);
+  const single = { coords: Float64Array.from(first.coords), confidence: first.confidence };
   const trialsFused = new Array<number>(requests.length).fill(1);
-  if (retryIdx.length === 0 || perturbations.length === 0) {
-    return { ...first, coords, confidence, retried, trialsFused };
+  const rounds = new Array<number>(requests.length).fill(0);
+  // Every trial of a sample so far, the first one included.
+  const trials = new Map<number, Trial[]>();
+  let pending = retried.flatMap((r, i) => (r ? [i] : []));
+  for (let round = 1; round <= maxRounds && pending.length > 0; round++) {
+    if (perturbations.length === 0) break;
+    const moves = perturbations.map((p) => roundPerturbation(p, round));
+    // All perturbed boxes of all pending samples go through in one run, batch after batch.
+    const extra = pending.flatMap((i) => moves.map((p) => perturb(requests[i]!, p)));
+    const more = await estimatePoses(predict, extra, options);
+    pending.forEach((i, r) => {
+      const mine = trials.get(i) ?? [{
+        coords: first.coords.subarray(i * nj * 2, (i + 1) * nj * 2),
+        confidence: first.confidence.subarray(i * nj, (i + 1) * nj),
+      }];
+      for (let p = 0; p < moves.length; p++) {
+        const k = r * moves.length + p;
+        mine.push({
+          coords: more.coords.subarray(k * nj * 2, (k + 1) * nj * 2),
+          confidence: more.confidence.subarray(k * nj, (k + 1) * nj),
+        });
+      }
+      trials.set(i, mine);
+      const fused = fuseTrials(mine, options.tauS);
+      coords.set(fused.coords, i * nj * 2);
+      confidence.set(fused.confidence, i * nj);
+      trialsFused[i] = fused.used;
+      rounds[i] = round;
+    });
+    // Samples whose fused pose is still below τc look further in the next round.
+    const still = needsRetry(confidence, nj, options.tauC, minLow);
+    pending = pending.filter((i) => still[i]);
   }
-  // All perturbed boxes of all retried samples go through in one run, batch after batch.
-  const extra = retryIdx.flatMap((i) => perturbations.map((p) => perturb(requests[i]!, p)));
-  const more = await estimatePoses(predict, extra, options);
-  retryIdx.forEach((i, r) => {
-    const trials: Trial[] = [{
-      coords: first.coords.subarray(i * nj * 2, (i + 1) * nj * 2),
-      confidence: first.confidence.subarray(i * nj, (i + 1) * nj),
-    }];
-    for (let p = 0; p < perturbations.length; p++) {
-      const k = r * perturbations.length + p;
-      trials.push({
-        coords: more.coords.subarray(k * nj * 2, (k + 1) * nj * 2),
-        confidence: more.confidence.subarray(k * nj, (k + 1) * nj),
-      });
-    }
-    const fused = fuseTrials(trials, options.tauS);
-    coords.set(fused.coords, i * nj * 2);
-    confidence.set(fused.confidence, i * nj);
-    trialsFused[i] = fused.used;
-  });
-  return { ...first, coords, confidence, retried, trialsFused };
+  return { ...first, coords, confidence, retried, trialsFused, rounds, single };
 }

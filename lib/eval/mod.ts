@@ -16,3 +16,5 @@ export * from "./mpii_files.ts";
 export * from "./export.ts";
 export * from "./dataset.ts";
 export * from "./ranking.ts";
+export * from "./presence.ts";
+export * from "./conditional_fit.ts";

@@ -1,9 +1,12 @@
 /**
  * The multi-scale ground truth of Ke et al. §III-A: GT, GT/2, GT/4, GT/8.
  *
- * Each level is rendered afresh at its own resolution (σ in that level's pixels) rather than
- * average-pooled from the full map, so every level keeps a peak of 1 and the loss weighs scales
- * alike; `poolHeatmaps` gives the pooled variant for comparison.
+ * Two readings, selected by `loss.pyramid`. Ke et al. write "the ground-truth keypoint feature
+ * map is down-sampled to match the corresponding extracted keypoint heatmap at each scale"
+ * (§III-A): `poolHeatmaps` / `downsampleHeatmaps` average-pool the full-resolution map (the
+ * paper's reading and the default; a blob keeps its size in image space, its peak falls below 1).
+ * `encodePyramid` renders each level afresh with σ in that level's pixels (peak 1 at every level,
+ * a 2/4/8x wider blob in image space), the kit's earlier reading, kept as `"redraw"`.
  *
  * Signed targets (MSSH's amplitude -1 for occluded joints) carry through both: every level is
  * drawn with the joint's amplitude, and average pooling is linear, so a negative map's levels are
@@ -13,6 +16,7 @@
  * @module
  */
 
+import * as tf from "@tensorflow/tfjs";
 import type { Keypoint } from "../skeleton/remap.ts";
 import { type EncodedHeatmaps, encodeHeatmaps, keypointsToMap } from "./encode.ts";
 
@@ -87,4 +91,53 @@ export function poolHeatmaps(
     }
   }
   return out;
+}
+
+/**
+ * {@link poolHeatmaps} on the backend: `[B, H, W, J]` average-pooled by `factor` to
+ * `[B, H/f, W/f, J]`. H and W must be multiples of `factor` (the experiment config guarantees it
+ * for the training targets), so every output pixel averages exactly `f x f` input pixels.
+ *
+ * @example
+ * ```ts
+ * downsampleHeatmaps(tf.tensor4d([1, 0, 0, 0], [1, 2, 2, 1]), 2); // [[[[0.25]]]]
+ * ```
+ */
+export function downsampleHeatmaps(heatmaps: tf.Tensor4D, factor: number): tf.Tensor4D {
+  const [, h, w] = heatmaps.shape;
+  if (!Number.isInteger(factor) || factor < 1 || h % factor !== 0 || w % factor !== 0) {
+    throw new Error(`cannot down-sample ${h}x${w} heatmaps by ${factor}: not a divisor`);
+  }
+  if (factor === 1) return tf.clone(heatmaps);
+  return tf.avgPool(heatmaps, factor, factor, "valid");
+}
+
+/**
+ * The pyramid a `loss.pyramid` mode trains with, on the CPU (for figures and checks): `redraw`
+ * is {@link encodePyramid}; `downsample` average-pools the factor-1 level (Ke §III-A), with each
+ * level's joint weights those of the factor-1 level.
+ *
+ * @example
+ * ```ts
+ * const spec = { width: 64, height: 64, sigma: 1 };
+ * const [paper, redrawn] = [pyramidLevels(kps, spec, [1, 2, 4], "downsample"), pyramidLevels(kps, spec, [1, 2, 4], "redraw")];
+ * ```
+ */
+export function pyramidLevels(
+  keypoints: readonly Keypoint[],
+  spec: { width: number; height: number; sigma: number },
+  factors: readonly number[],
+  mode: "downsample" | "redraw",
+  amplitudes?: readonly number[],
+): PyramidLevel[] {
+  if (mode === "redraw") return encodePyramid(keypoints, spec, factors, amplitudes);
+  const [full] = encodePyramid(keypoints, spec, [1], amplitudes);
+  return factors.map((factor) => {
+    const width = Math.ceil(spec.width / factor);
+    const height = Math.ceil(spec.height / factor);
+    const heatmaps = factor === 1
+      ? full!.heatmaps
+      : poolHeatmaps(full!.heatmaps, spec.width, spec.height, keypoints.length, factor);
+    return { factor, width, height, heatmaps, weights: full!.weights };
+  });
 }

@@ -13,6 +13,7 @@ import type { LossConfig } from "./config.ts";
 import { jointLosses } from "./heatmap.ts";
 import { structureJointLosses } from "./structure.ts";
 import { STRUCTURE_GROUPS } from "../skeleton/structure.ts";
+import { downsampleHeatmaps } from "../heatmap/pyramid.ts";
 
 /** The heatmaps a loss reads (a `ModelOutputs` from lib/models fits). */
 export interface HeatmapOutputs {
@@ -21,6 +22,8 @@ export interface HeatmapOutputs {
   readonly msr?: readonly tf.Tensor4D[];
   readonly factors: readonly number[];
   readonly msrFactors: readonly number[];
+  /** MSSH: per stack, the pyramid factor of its factor-1 ground truth (absent: 1 for all). */
+  readonly stackTargetFactors?: readonly number[];
 }
 
 /** One term of the total, for logging. */
@@ -71,8 +74,33 @@ function checkShapes(
 }
 
 /**
+ * MSSH's per-stack ground truth: the batch's rendered level at `factor` (σ in that level's
+ * pixels), brought to the stack's heatmap size by bilinear resampling with half-pixel centres
+ * (the pixel-centre convention of lib/heatmap/coords.ts), so the blob is `factor` times wider.
+ */
+function stackTarget(
+  targets: readonly tf.Tensor4D[],
+  factor: number,
+  pred: tf.Tensor4D,
+  stack: number,
+): tf.Tensor4D {
+  const level = targets[Math.log2(factor)];
+  if (!level) {
+    throw new KitError(
+      `stack ${stack + 1} is supervised with the ground truth at factor ${factor} ` +
+        `(loss.stackTargets "dispatched"); the batch has ${targets.length} target level(s): ` +
+        `add ${factor} to data.pyramidFactors`,
+    );
+  }
+  const [, h, w] = pred.shape;
+  return tf.image.resizeBilinear(level, [h, w], false, true);
+}
+
+/**
  * The whole loss. `targets[k]` is the ground truth at factor 2^k (`[GT, GT/2, GT/4, GT/8]` as
- * `encodePyramid` makes them), `weights` the `[B, J]` joint weights (0 = missing).
+ * `encodePyramid` makes them), `weights` the `[B, J]` joint weights (0 = missing). With
+ * `pyramid: "downsample"` (Ke's reading, the default) the levels k > 0 are replaced by
+ * `targets[0]` average-pooled by 2^k; with `"redraw"` they are used as given.
  *
  * Each stack s and factor f contributes `scaleWeights[log2 f] · Σ_n ω_{s,n} ℓ_{s,f,n}` where
  * `ℓ` is the per-keypoint Eq. 1 (or Eq. 2 when `structure` is `all`) and `ω_s` the stack's
@@ -102,6 +130,18 @@ export function multiScaleLoss(
   }
   return tf.tidy(() => {
     const w = cfg.missing === "zero" ? tf.onesLike(weights) : weights;
+    // Ke §III-A: "the ground-truth keypoint feature map is down-sampled to match the
+    // corresponding extracted keypoint heatmap at each scale". With "downsample" the coarser
+    // levels are the factor-1 target average-pooled (the batch's redrawn levels are unused).
+    const pooled = new Map<number, tf.Tensor4D>();
+    const levels = cfg.pyramid === "downsample" && targets[0]
+      ? targets.map((t, k) => {
+        if (k === 0) return t;
+        const f = 2 ** k;
+        if (!pooled.has(f)) pooled.set(f, downsampleHeatmaps(targets[0]!, f));
+        return pooled.get(f)!;
+      })
+      : targets;
     const perKeypoint = (pred: tf.Tensor4D, target: tf.Tensor4D, structural: boolean) =>
       structural
         ? structureJointLosses(pred, target, w, { ...cfg, groups })
@@ -113,12 +153,19 @@ export function multiScaleLoss(
         const factor = out.factors[i]!;
         const target = checkShapes(
           pred,
-          targets,
+          levels,
           w,
           factor,
           `stack ${s + 1}'s factor-${factor} heatmaps`,
         );
-        return perKeypoint(pred, target, cfg.structure === "all");
+        const own = factor === 1 && cfg.stackTargets === "dispatched"
+          ? out.stackTargetFactors?.[s] ?? 1
+          : 1;
+        return perKeypoint(
+          pred,
+          own > 1 ? stackTarget(targets, own, pred, s) : target,
+          cfg.structure === "all",
+        );
       })
     );
     const keypointWeights = cfg.adaptive
@@ -136,7 +183,7 @@ export function multiScaleLoss(
     );
     (out.msr ?? []).forEach((pred, i) => {
       const factor = out.msrFactors[i]!;
-      const target = checkShapes(pred, targets, w, factor, `MSR-net's factor-${factor} heatmaps`);
+      const target = checkShapes(pred, levels, w, factor, `MSR-net's factor-${factor} heatmaps`);
       const l = perKeypoint(pred, target, cfg.structure !== "none");
       const scale = (cfg.scaleWeights[Math.log2(factor)] ?? 1) * cfg.msrWeight;
       parts.push({ stack: "msr", factor, loss: tf.mul(tf.mean(l), scale) });

@@ -6,7 +6,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { STRUCTURE_GROUPS } from "../skeleton/structure.ts";
-import type { GroupCombine } from "./config.ts";
+import type { GroupCombine, StructureReduction } from "./config.ts";
 import { jointLosses, type PixelOptions } from "./heatmap.ts";
 
 /** Options of the structure-aware loss. */
@@ -15,6 +15,11 @@ export interface StructureOptions extends PixelOptions {
   readonly alpha: number;
   /** How a group's maps combine. */
   readonly combine: GroupCombine;
+  /**
+   * `mean` (default): the structural term averaged over keypoints like the first; `sum`: Eq. 2
+   * as printed, the structural term summed over the N keypoints (not divided by N).
+   */
+  readonly structureReduce?: StructureReduction;
   /** `groups[n]` = S_n, starting with n; defaults to the MPII skeleton's groups. */
   readonly groups?: readonly (readonly number[])[];
 }
@@ -93,8 +98,11 @@ export function groupWeights(
 /**
  * Eq. 2 per keypoint `[J]`: `ℓ_n = w_n Σ_xy (P_n - G_n)² + α g_n Σ_xy (P_Sn - G_Sn)²`,
  * batch-averaged, with `P_Sn`, `G_Sn` from `combineGroups` and `g_n` from `groupWeights`.
- * The paper's Eq. 2 is the mean of these over keypoints (we average the structural term over
- * keypoints too, so α weighs the two terms per keypoint).
+ * Ke et al.'s Eq. 2 reads `L_SA = (1/N) Σ_n ||P_n - G_n||² + α Σ_n ||P_Sn - G_Sn||²`: the first
+ * term is averaged over the N keypoints, the structural one is not. With
+ * `structureReduce: "sum"` the structural term here is multiplied by N, so the mean over
+ * keypoints of these values is exactly that form; with `"mean"` (the default) the structural
+ * term is averaged too and α weighs the two terms per keypoint.
  *
  * @example
  * ```ts
@@ -116,7 +124,8 @@ export function structureJointLosses(
       groupWeights(weights, groups),
       opts,
     );
-    return tf.add(own, tf.mul(structural, opts.alpha));
+    const n = opts.structureReduce === "sum" ? groups.length : 1;
+    return tf.add(own, tf.mul(structural, opts.alpha * n));
   });
 }
 

@@ -9,6 +9,7 @@ import { KitError } from "../io/errors.ts";
 import { type ModelConfig, validateModelConfig } from "./config.ts";
 import { Builder, type TaggedLayer } from "./layers.ts";
 import { Network, stackFactors } from "./network.ts";
+import { scaleResolution, stackScales } from "./preprocess.ts";
 
 /** What one output of `PoseModel.model` is: a stack's (or the MSR-net's) heatmaps at a factor. */
 export interface OutputSpec {
@@ -47,7 +48,35 @@ export type ModelOutputs = {
   readonly final: tf.Tensor4D;
   readonly factors: number[];
   readonly msrFactors: number[];
+  /**
+   * MSSH only: per stack, the pyramid factor of the ground truth its factor-1 heatmaps are
+   * supervised with (see `stackTargetFactors`).
+   */
+  readonly stackTargetFactors?: number[];
 };
+
+/**
+ * MSSH §4.1 draws "the 2-D Gaussian heatmap of the ith keypoint at the jth level" with a
+ * standard deviation per level: "the standard deviation of the heatmap on the small scale is
+ * large, and the standard deviation of the heatmap on the large scale is small". Our reading: a
+ * stack fed with pre-processing features coarser than its heatmaps (S/8 features, 32 px, for
+ * 64 px heatmaps) is supervised with the ground truth of that coarser scale (GT/2: σ in GT/2
+ * pixels, twice as wide at the heatmaps' resolution); a stack fed with features at or finer than
+ * its heatmaps keeps the heatmaps' own ground truth (a narrower blob than σ = 1 would be
+ * sub-pixel). The paper gives no values. Returns one factor per stack (1 for the other kinds,
+ * which have one shared ground truth).
+ *
+ * @example
+ * ```ts
+ * stackTargetFactors(resolveModelConfig({ kind: "mssh", stacks: 8, scales: 3 })); // [2, 2, 2, 1, 1, 1, 1, 1]
+ * ```
+ */
+export function stackTargetFactors(config: ModelConfig): number[] {
+  if (config.kind !== "mssh") return new Array(config.stacks).fill(1);
+  return stackScales(config.dispatch, config.scales, config.stacks).map((c) =>
+    c < 0 ? 1 : Math.max(1, Math.round(1 / scaleResolution(c, config.scales)))
+  );
+}
 
 /**
  * Builds the network of a config (validated first) as a functional `tf.LayersModel`.
@@ -118,9 +147,12 @@ export function forward(pm: PoseModel, images: tf.Tensor4D, training: boolean): 
     const stacks = out.stacks.map((hs) => hs.map((t) => t as tf.Tensor4D));
     const msr = out.msr?.map((t) => t as tf.Tensor4D);
     const final = msr ? msr[0]! : stacks[stacks.length - 1]![0]!;
-    const result: ModelOutputs = msr
-      ? { stacks, msr, final, factors: [...pm.factors], msrFactors: [...pm.msrFactors] }
-      : { stacks, final, factors: [...pm.factors], msrFactors: [...pm.msrFactors] };
+    const common = { stacks, final, factors: [...pm.factors], msrFactors: [...pm.msrFactors] };
+    const result: ModelOutputs = {
+      ...common,
+      ...(msr ? { msr } : {}),
+      ...(pm.config.kind === "mssh" ? { stackTargetFactors: stackTargetFactors(pm.config) } : {}),
+    };
     return result;
   });
 }

@@ -28,6 +28,23 @@ export const BLOCK_KINDS = ["bottleneck", "inception-resnet-a"] as const;
 /** A residual module kind. */
 export type BlockKind = typeof BLOCK_KINDS[number];
 
+/**
+ * How pre-processing features are dispatched into the stacks. `every` follows the MSSH paper's
+ * text: "The input to each hourglass network consists of two parts, one is the dispatched feature
+ * of pre-processing network and another is the output of the pre-level hourglass network" (§3),
+ * and "The smallest scale feature map is sent to the first-level hourglass network, and the
+ * largest scale feature map is sent to the last-level hourglass network, and other features from
+ * the small to the large are successively dispatch to the hourglass network from front to rear"
+ * (§3.2). With fewer scales than stacks (3 and 8 in §5.2.1) the paper leaves open which stacks
+ * share a scale; our reading splits the stacks into consecutive runs, coarsest first
+ * (`dispatchScales` in preprocess.ts). `spread` is the kit's earlier reading: each scale feeds one stack, spread
+ * evenly (`dispatchStacks`), the other stacks get none.
+ */
+export const DISPATCH_RULES = ["every", "spread"] as const;
+
+/** A dispatch rule. */
+export type DispatchRule = typeof DISPATCH_RULES[number];
+
 /** Heatmap factors (downsampling relative to the output map) a head can emit, finest first. */
 export const HEAD_FACTORS = [1, 2, 4, 8] as const;
 
@@ -80,6 +97,8 @@ export type MsshConfig = CommonConfig & {
   readonly kind: "mssh";
   /** Feature scales of the pre-processing network (S/2, S/4, S/8, ...). */
   readonly scales: number;
+  /** `every` stack gets a feature (the paper's text, default) or `spread`: one stack per scale. */
+  readonly dispatch: DispatchRule;
 };
 
 /** The `model` section of the experiment config. */
@@ -120,7 +139,7 @@ export function modelDefaults(kind: string): ModelConfig {
         msr: { features: 128, depth: 4, residuals: 1, factors: [1, 2, 4, 8], withFeatures: false },
       };
     case "mssh":
-      return { kind, ...common, block: "inception-resnet-a", scales: 3 };
+      return { kind, ...common, block: "inception-resnet-a", scales: 3, dispatch: "every" };
     default:
       throw new KitError(
         `config key "model.kind" must be one of ${MODEL_KINDS.join(", ")}; got ${
@@ -136,6 +155,7 @@ export const modelChoices: Choices = {
   "model.block": BLOCK_KINDS,
   "model.factors": HEAD_FACTORS,
   "model.msr.factors": HEAD_FACTORS,
+  "model.dispatch": DISPATCH_RULES,
 };
 
 /** `model.kind` selects the variant's defaults, for `mergeConfig`. */
@@ -223,6 +243,9 @@ export function validateModelConfig<T extends ModelConfig>(cfg: T, prefix = "mod
   }
   if (cfg.kind === "mssh") {
     int(k("scales"), cfg.scales, 1, cfg.stacks);
+    if (!(DISPATCH_RULES as readonly string[]).includes(cfg.dispatch)) {
+      fail(k("dispatch"), `one of ${DISPATCH_RULES.join(", ")}`, cfg.dispatch);
+    }
     if (cfg.inputSize % 2 ** cfg.scales) {
       fail(
         k("scales"),

@@ -8,5 +8,5 @@
 export * from "./config.ts";
 export * from "./build.ts";
 export * from "./summary.ts";
-export { dispatchStacks } from "./preprocess.ts";
+export { dispatchScales, dispatchStacks, scaleResolution, stackScales } from "./preprocess.ts";
 export { BN_EPSILON, BN_MOMENTUM } from "./layers.ts";

@@ -9,7 +9,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
 import { Msr } from "./msr.ts";
-import { dispatchStacks, PreProcessing } from "./preprocess.ts";
+import { PreProcessing, stackScales } from "./preprocess.ts";
 import { Merge, Stack } from "./stack.ts";
 import { Stem } from "./stem.ts";
 
@@ -48,9 +48,10 @@ export function stackFactors(cfg: ModelConfig): readonly number[] {
 export class Network {
   private readonly stem: Stem;
   private readonly pre: PreProcessing | undefined;
-  /** `dispatch[c]`: the stack that receives the c-th coarsest pre-processing feature. */
+  /** `dispatch[s]`: the scale (0 = coarsest) stack s receives, -1 for none. */
   private readonly dispatch: readonly number[];
-  private readonly dispatchAdds: readonly tf.layers.Layer[];
+  /** `dispatchAdds[s]`: the pixel-wise add of stack s's input and its feature, if any. */
+  private readonly dispatchAdds: readonly (tf.layers.Layer | undefined)[];
   private readonly stacks: readonly Stack[];
   private readonly merges: readonly Merge[];
   private readonly msr: Msr | undefined;
@@ -59,10 +60,10 @@ export class Network {
     const { features, joints } = cfg;
     this.stem = b.within("stem", () => new Stem(b, features));
     if (cfg.kind === "mssh") {
-      this.dispatch = dispatchStacks(cfg.scales, cfg.stacks);
+      this.dispatch = stackScales(cfg.dispatch, cfg.scales, cfg.stacks);
       [this.pre, this.dispatchAdds] = b.within("pre-processing", () => [
         new PreProcessing(b, cfg.scales, features, cfg.block),
-        this.dispatch.map((s) => b.sum(`stacks.${s}.dispatch`)),
+        this.dispatch.map((c, s) => (c >= 0 ? b.sum(`stacks.${s}.dispatch`) : undefined)),
       ]);
     } else {
       this.dispatch = [];
@@ -91,10 +92,11 @@ export class Network {
     ctx.record?.("stem", [stem.out]);
     const dispatched = new Map<number, { feature: T; add: tf.layers.Layer }>();
     if (this.pre) {
-      const features = this.pre.apply(stem.early, ctx);
+      const features = this.pre.apply(stem.early, ctx); // coarsest first
       ctx.record?.("pre-processing", features);
-      features.forEach((feature, c) => {
-        dispatched.set(this.dispatch[c]!, { feature, add: this.dispatchAdds[c]! });
+      this.dispatch.forEach((c, s) => {
+        const add = this.dispatchAdds[s];
+        if (c >= 0 && add) dispatched.set(s, { feature: features[c]!, add });
       });
     }
 

@@ -7,14 +7,15 @@
 
 import type * as tf from "@tensorflow/tfjs";
 import { type Block, makeBlock } from "./blocks.ts";
-import type { BlockKind } from "./config.ts";
+import type { BlockKind, DispatchRule } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
 import { STEM_CHANNELS } from "./stem.ts";
 
 /**
- * The stack each pre-processing scale feeds, for scales ordered coarsest first: the coarsest goes
- * to the first stack, the finest to the last, the others spread evenly in between
- * (`round(c * (stacks - 1) / (scales - 1))` for the c-th coarsest). One scale feeds stack 0.
+ * Under `spread`: the stack each pre-processing scale feeds, for scales ordered coarsest first:
+ * the coarsest goes to the first stack, the finest to the last, the others spread evenly in
+ * between (`round(c * (stacks - 1) / (scales - 1))` for the c-th coarsest). One scale feeds
+ * stack 0.
  *
  * @example
  * ```ts
@@ -28,6 +29,53 @@ export function dispatchStacks(scales: number, stacks: number): number[] {
 }
 
 /**
+ * Under `every`: for each stack, the scale (0 = coarsest) whose features it receives. Every stack
+ * gets one; the scale never gets finer towards the front, the first stack gets the coarsest and
+ * the last the finest, and the stacks are shared out in consecutive runs as evenly as possible
+ * (`floor(s * scales / stacks)` for stack s).
+ *
+ * @example
+ * ```ts
+ * dispatchScales(3, 8); // [0, 0, 0, 1, 1, 1, 2, 2]: S/8 (32 px) into stacks 1-3, S/4 into 4-6, S/2 into 7-8
+ * dispatchScales(3, 3); // [0, 1, 2]
+ * ```
+ */
+export function dispatchScales(scales: number, stacks: number): number[] {
+  return Array.from({ length: stacks }, (_, s) => Math.floor((s * scales) / stacks));
+}
+
+/**
+ * The stack -> scale map of a rule: `result[s]` is the scale (0 = coarsest) stack s receives, or
+ * -1 for none.
+ *
+ * @example
+ * ```ts
+ * stackScales("spread", 3, 8); // [0, -1, -1, -1, 1, -1, -1, 2]
+ * ```
+ */
+export function stackScales(rule: DispatchRule, scales: number, stacks: number): number[] {
+  if (rule === "every") return dispatchScales(scales, stacks);
+  const out = new Array<number>(stacks).fill(-1);
+  dispatchStacks(scales, stacks).forEach((s, c) => (out[s] = c));
+  return out;
+}
+
+/**
+ * The side, relative to the stacks' heatmap side S/4, of the features scale c (0 = coarsest)
+ * comes from before it is resampled: the trunk's level k = scales - 1 - c runs at S/2^(k+1),
+ * i.e. `2 / 2^k` times the heatmap side (S = 256, 3 scales: 32, 64, 128 px -> 0.5, 1, 2).
+ *
+ * @example
+ * ```ts
+ * scaleResolution(0, 3); // 0.5
+ * ```
+ */
+export function scaleResolution(c: number, scales: number): number {
+  const k = scales - 1 - c;
+  return 2 / 2 ** k;
+}
+
+/**
  * A bottom-up trunk of residual modules (the paper's Fig. 3 is missing from our copy; §5.2.3
  * says it borrows FPN's idea of reducing the map step by step through the building block, and
  * that lateral connections hurt, so there are none). From the stem's `[B, S/2, S/2, 64]` map:
@@ -38,8 +86,8 @@ export function dispatchStacks(scales: number, stacks: number): number[] {
  * ```
  *
  * Each level is brought to the stacks' resolution S/4 (level 0 max-pooled, level 1 as is, deeper
- * levels nearest-upsampled) and added pixel-wise to the input of the stack `dispatchStacks`
- * gives it. With S = 256 and 3 scales the levels are 128, 64 and 32 pixels wide, the
+ * levels nearest-upsampled: the hourglasses all run at S/4, and the paper fuses "by pixel-wise
+ * add", §5.2.4) and added pixel-wise to the input of the stacks `stackScales` gives it. With S = 256 and 3 scales the levels are 128, 64 and 32 pixels wide, the
  * resolutions the paper dispatches.
  *
  * @example

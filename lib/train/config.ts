@@ -37,6 +37,7 @@ import {
   modelVariants,
   validateModelConfig,
 } from "../models/config.ts";
+import { stackTargetFactors } from "../models/build.ts";
 import { type OptimizerConfig, optimizerDefaults, OPTIMIZERS } from "./optimizer.ts";
 import { type LrSchedule, SCHEDULE_KINDS, type Stage, STAGE_TRAINS } from "./schedule.ts";
 
@@ -169,6 +170,18 @@ export function validateExperiment(cfg: ExperimentConfig): ExperimentConfig {
       fail(`data.pyramidFactors[${i}]`, `${2 ** i} (the pyramid is 1, 2, 4, 8 in order)`, f);
     }
   });
+  if (cfg.model.kind === "mssh" && cfg.loss.stackTargets === "dispatched") {
+    // MSSH's stacks fed with coarser features are supervised with that scale's ground truth.
+    const widest = Math.max(...stackTargetFactors(cfg.model));
+    if (!pyramid.includes(widest)) {
+      fail(
+        "data.pyramidFactors",
+        `a list including ${widest}: with loss.stackTargets "dispatched" the MSSH stacks fed with the ` +
+          `coarsest features are supervised with the ground truth at factor ${widest}`,
+        pyramid,
+      );
+    }
+  }
   if (Math.max(...pyramid) < needed) {
     fail("data.pyramidFactors", `to reach factor ${needed}, which the model's heads emit`, pyramid);
   }

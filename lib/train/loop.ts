@@ -45,7 +45,14 @@ import type { ExperimentConfig } from "./config.ts";
 import { lockRunDir } from "./lock.ts";
 import { RunLog, type StepRecord, type ValRecord } from "./log.ts";
 import { makeOptimizer, setLearningRate } from "./optimizer.ts";
-import { heatmapSourceAt, learningRate, stageAt, totalEpochs } from "./schedule.ts";
+import {
+  heatmapSourceAt,
+  isNewBest,
+  stageAt,
+  stageLearningRate,
+  totalEpochs,
+  type Validation,
+} from "./schedule.ts";
 import { trainStep } from "./step.ts";
 
 /** How a training run is driven. */
@@ -106,6 +113,19 @@ const freshState: TrainState = {
   bestScore: null,
   bestStep: null,
 };
+
+/**
+ * The validations of a run so far, by epoch. `state.extra.scoreEpochs` holds the epoch each of
+ * `state.scores` followed; a checkpoint written before it existed validated every epoch.
+ */
+function validationHistory(state: TrainState): Validation[] {
+  const epochs = state.extra?.scoreEpochs;
+  const known = Array.isArray(epochs) && epochs.length === state.scores.length;
+  return state.scores.map((score, i) => ({
+    epoch: known ? Number((epochs as unknown[])[i]) : i,
+    score,
+  }));
+}
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -283,11 +303,13 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
         }
         optimizerStage = stageIndex;
       }
-      const lr = learningRate(
-        cfg.optimizer.lr * stage.lrScale,
+      // Each stage has its own schedule state, starting from its own rate (see stageLearningRate).
+      const lr = stageLearningRate(
+        cfg.optimizer.lr,
         cfg.schedule.lr,
+        stages,
         epoch,
-        state.scores,
+        validationHistory(state),
       );
       setLearningRate(optimizer!, lr);
       const pipe = await openTrain(stage.masking);
@@ -357,17 +379,30 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
       const isLast = state.epoch === epochs;
       let isBest = false;
       if (state.epoch % cfg.eval.every === 0 || isLast) {
+        const source = heatmapSourceAt(cfg.schedule.stages, epoch);
         lastEvaluation = await validate(pm, cfg, val, {
-          from: heatmapSourceAt(cfg.schedule.stages, epoch),
+          from: source,
           live: options.live,
           everyMs: (options.progressEverySeconds ?? 10) * 1000,
         });
         const score = lastEvaluation.result.mean ?? 0;
-        isBest = state.bestScore === null || score > state.bestScore;
+        // The best is chosen among validations of the same output (see isNewBest).
+        const bestSource = state.extra?.bestSource;
+        isBest = isNewBest(
+          state.bestScore === null || typeof bestSource !== "string"
+            ? null
+            : { score: state.bestScore, source: bestSource },
+          { score, source },
+        );
         state = {
           ...state,
           scores: [...state.scores, score],
           ...(isBest ? { bestScore: score, bestStep: state.step } : {}),
+          extra: {
+            ...state.extra,
+            scoreEpochs: [...validationHistory(state).map((v) => v.epoch), epoch],
+            ...(isBest ? { bestSource: source } : {}),
+          },
         };
         const r = lastEvaluation.result;
         const record: ValRecord = {

@@ -73,8 +73,8 @@ export function plateauLr(
 }
 
 /**
- * The learning rate of `epoch` given the schedule and the validation scores of the epochs
- * before it.
+ * The learning rate of `epoch` of a single-stage run given the schedule and the validation
+ * scores of the epochs before it (staged runs use `stageLearningRate`).
  *
  * @example
  * ```ts
@@ -95,6 +95,91 @@ export function learningRate(
     case "plateau":
       return plateauLr(base, scores.slice(0, epoch), schedule);
   }
+}
+
+/** One validation: the 0-based training epoch it followed and its score (higher is better). */
+export interface Validation {
+  readonly epoch: number;
+  readonly score: number;
+}
+
+/**
+ * The first epoch (0-based) of stage `index`.
+ *
+ * @example
+ * ```ts
+ * stageStartEpoch([{ epochs: 150 }, { epochs: 75 }, { epochs: 75 }], 2); // 225
+ * ```
+ */
+export function stageStartEpoch(
+  stages: readonly { readonly epochs: number }[],
+  index: number,
+): number {
+  return stages.slice(0, index).reduce((n, s) => n + s.epochs, 0);
+}
+
+/**
+ * The learning rate of `epoch` in a staged run. Each stage starts from its own rate
+ * (`base · stage.lrScale`) with its own schedule state: a plateau schedule reads only the
+ * validations of the current stage (its own best, patience count and drops), because Ke et al.
+ * describe each stage as its own training ("For the first stage we train the MSS-Net for 150
+ * epochs, with the initial learning rate to be 5e-4. The learn rate is reduced by a factor of 5
+ * when the performance dose not improve after 8 epochs. We then train the MSR-Net for 75 epochs
+ * with the MSS-Net parameters fixed.", §IV-A.1), and stage 2's scores (the MSR-net's output) are
+ * not comparable with stage 1's (the last stack's). A step schedule is a fixed timetable of the
+ * whole run: its milestones count epochs from the start of the run, so runs with different
+ * stagings (the ablation's rows) follow the same rate curve.
+ *
+ * @example
+ * ```ts
+ * const stages = [{ name: "mss", epochs: 2, lrScale: 1, ... }, { name: "msr", epochs: 2, lrScale: 1, ... }];
+ * // Stage 1 dropped its rate twice; stage 2 starts again from 5e-4.
+ * stageLearningRate(5e-4, plateau, stages, 2, [{ epoch: 0, score: 50 }, { epoch: 1, score: 40 }]); // 5e-4
+ * ```
+ */
+export function stageLearningRate(
+  base: number,
+  schedule: LrSchedule,
+  stages: readonly Stage[],
+  epoch: number,
+  history: readonly Validation[],
+): number {
+  const { index, stage } = stageAt(stages, epoch);
+  const start = stageStartEpoch(stages, index);
+  const own = base * stage.lrScale;
+  switch (schedule.kind) {
+    case "constant":
+      return own;
+    case "step":
+      return Math.max(schedule.minLr, stepLr(own, epoch, schedule.milestones, schedule.gamma));
+    case "plateau":
+      return plateauLr(
+        own,
+        history.filter((v) => v.epoch >= start && v.epoch < epoch).map((v) => v.score),
+        schedule,
+      );
+  }
+}
+
+/**
+ * Whether a validation replaces the best checkpoint. The rule: the best is chosen among
+ * validations of the same output (`heatmapSourceAt`: the last stack's heatmaps before the
+ * MSR-net has trained, the MSR-net's after), since only those are comparable and the later one
+ * is what `deno task eval` predicts with. When the output changes, the first validation of the
+ * new output becomes the best whatever its score, so `best.json` always ends on the output the
+ * final stage is scored on.
+ *
+ * @example
+ * ```ts
+ * isNewBest({ score: 70, source: "stacks" }, { score: 40, source: "final" }); // true
+ * isNewBest({ score: 45, source: "final" }, { score: 40, source: "final" }); // false
+ * ```
+ */
+export function isNewBest(
+  best: { readonly score: number; readonly source: string } | null,
+  current: { readonly score: number; readonly source: string },
+): boolean {
+  return best === null || best.source !== current.source || current.score > best.score;
 }
 
 /** What a training stage trains. */

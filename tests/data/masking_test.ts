@@ -29,6 +29,24 @@ Deno.test("a pasted patch copies its source pixels exactly and nothing else chan
   tf.dispose([img, out]);
 });
 
+Deno.test("a duplicate patch copies the unmasked joint even where the background patch landed", async () => {
+  // 1 x 8 x 8 x 1 image holding 0 .. 63. The background patch covers the joint's square at
+  // (0, 0) with pixels from (6, 6); the duplicate copies the square at (0, 0) to (4, 4): it must
+  // carry the joint (0, 1, 8, 9), not the background just pasted there (54, 55, 62, 63).
+  const img = tf.range(0, 64).reshape([1, 8, 8, 1]) as tf.Tensor4D;
+  const background: Patch = { kind: "background", joint: 0, size: 2, x0: 0, y0: 0, sx0: 6, sy0: 6 };
+  const duplicate: Patch = { kind: "duplicate", joint: 0, size: 2, x0: 4, y0: 4, sx0: 0, sy0: 0 };
+  const out = pastePatches(img, [[background, duplicate]]);
+  const v = await out.data();
+  const at = (x: number, y: number) => v[y * 8 + x];
+  assertEquals([at(0, 0), at(1, 0), at(0, 1), at(1, 1)], [54, 55, 62, 63]);
+  assertEquals([at(4, 4), at(5, 4), at(4, 5), at(5, 5)], [0, 1, 8, 9]);
+  // The caller's crops are left as they were.
+  assertEquals(Array.from(await img.data()), Array.from({ length: 64 }, (_, i) => i));
+  await assertNoLeaks(() => pastePatches(img, [[background, duplicate]]), "pastePatches");
+  tf.dispose([img, out]);
+});
+
 Deno.test("masking plans background patches over joints and duplicates onto joint-free spots", () => {
   const size = 128;
   const kps = gridKeypoints(size, 24).map(([x, y], j) => [x, y, j === 3 ? 0 : 2] as const);

@@ -144,7 +144,7 @@ Deno.test("with adaptive weights the gradient is that of the loss with the weigh
     distinct([1, 2, 2, NUM_JOINTS], 9),
   ] as tf.Tensor4D[];
   const w = tf.ones([1, NUM_JOINTS]) as tf.Tensor2D;
-  const cfg = { ...lossDefaults, adaptive: true };
+  const cfg = { ...lossDefaults, adaptive: true, pyramid: "redraw" as const };
   const base = multiScaleLoss(unpack(x), targets, w, cfg);
   const fixed = await base.keypointWeights.array();
   const uniformNow =

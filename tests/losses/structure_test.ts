@@ -50,6 +50,14 @@ Deno.test("Eq. 2 with sum adds alpha times the combined maps' error to each keyp
   close(await values(structureAwareLoss(pred, target, w, opts)), [0.41 / 3]);
 });
 
+Deno.test("Eq. 2 as printed does not divide the structural term by N", async () => {
+  // (1/3)(.25 + .04 + .01) + .5 (.09 + .04 + .09) = .1 + .11.
+  const w = tf.ones([1, 3]) as tf.Tensor2D;
+  const opts = { alpha: 0.5, combine: "sum" as const, groups, structureReduce: "sum" as const };
+  close(await values(structureJointLosses(pred, target, w, opts)), [0.385, 0.1, 0.145]);
+  close(await values(structureAwareLoss(pred, target, w, opts)), [0.21]);
+});
+
 Deno.test("Eq. 2 with max compares the groups' strongest responses", async () => {
   // Combined: P = [.5, .5, .2], G = [1, 1, 0] -> .25, .25, .04.
   const w = tf.ones([1, 3]) as tf.Tensor2D;

@@ -1,4 +1,4 @@
-import { assertEquals, assertRejects } from "@std/assert";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { join } from "@std/path";
 import { KitError } from "../../lib/io/errors.ts";
 import {
@@ -8,6 +8,7 @@ import {
   ablationGains,
   ablationStepOf,
   ablationTable,
+  keStageEpochs,
   readAblation,
   readRunSummary,
   type RunSummary,
@@ -22,7 +23,7 @@ const base: ExperimentConfig = resolveExperiment({
     batchSize: 4,
     stepsPerEpoch: 2,
     lr: { kind: "constant" },
-    stages: [{ name: "main", epochs: 1 }, { name: "tune", epochs: 1 }],
+    stages: [{ name: "main", epochs: 2 }, { name: "tune", epochs: 2 }],
   },
 });
 
@@ -77,10 +78,30 @@ Deno.test("every ablation step's config is recognised as that step", () => {
   // Masking only in the last stage, as Ke fine-tunes with it.
   assertEquals(ablationExperiment(base, "masking").schedule.stages.map((s) => s.masking), [
     false,
+    false,
     true,
   ]);
   assertEquals(ablationExperiment(base, "structure").loss.structure, "all");
   assertEquals(ablationExperiment(base, "mss").loss.structure, "none");
+});
+
+Deno.test("the rows with an MSR-net follow Ke's staging: MSS-net, MSR-net frozen-MSS, joint", () => {
+  assertEquals(keStageEpochs(300), [150, 75, 75]);
+  assertEquals(keStageEpochs(10), [5, 2, 3]);
+  assertEquals([3, 4, 5, 7].map(keStageEpochs), [[1, 1, 1], [2, 1, 1], [3, 1, 1], [4, 1, 2]]);
+  assertThrows(() => keStageEpochs(2), KitError, "at least 3 epochs");
+  for (const id of ["msr", "structure", "masking"] as const) {
+    const stages = ablationExperiment(base, id).schedule.stages;
+    assertEquals(
+      stages.map((s) => [s.epochs, s.trains, s.msrLoss]),
+      [[2, "all", false], [1, "msr", true], [1, "all", true]],
+      id,
+    );
+  }
+  for (const id of ["hourglass", "mss"] as const) {
+    const stages = ablationExperiment(base, id).schedule.stages;
+    assertEquals(stages.map((s) => [s.epochs, s.trains, s.masking]), [[4, "all", false]], id);
+  }
 });
 
 Deno.test("configs outside the ablation are recognised as none of its steps", () => {

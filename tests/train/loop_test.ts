@@ -241,3 +241,52 @@ Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then eve
   assertEquals(sources, ["stacks", "final", "final"]);
   await Deno.remove(runDir, { recursive: true });
 });
+
+Deno.test("a 3-stage plateau run starts stage 2 at its own rate and ends best.json on the final output", async () => {
+  const runDir = await Deno.makeTempDir();
+  const cfg = tinyExperiment({
+    data: {
+      inputSize: 32,
+      pyramidFactors: [1, 2],
+      workers: 0,
+      synth: { trainSize: 24, valSize: 4 },
+    },
+    model: {
+      kind: "mss-msr",
+      inputSize: 32,
+      stacks: 1,
+      features: 8,
+      depth: 2,
+      factors: [1, 2],
+      msr: { features: 8, depth: 2, factors: [1, 2] },
+    },
+    schedule: {
+      batchSize: 4,
+      stepsPerEpoch: 1,
+      // Patience 1: a stage-1 validation that does not beat the one before divides the rate.
+      lr: { kind: "plateau", patience: 1, factor: 0.2 },
+      stages: [
+        { name: "mss", epochs: 3, msrLoss: false },
+        { name: "msr", epochs: 2, trains: "msr", lrScale: 0.5 },
+        { name: "joint", epochs: 1, masking: true },
+      ],
+    },
+  });
+  await train(cfg, { runDir, ...quiet });
+  const log = await readRunLog(join(runDir, "log.jsonl"));
+  const firstStep = (stage: string) =>
+    log.find((r) => r.kind === "step" && r.stage === stage) as { lr: number };
+  // Whatever stage 1 did with its rate, stage 2 starts at its own (2e-3 x 0.5), stage 3 at 2e-3.
+  assertEquals(firstStep("msr").lr, 1e-3);
+  assertEquals(firstStep("joint").lr, 2e-3);
+  // best.json points at a checkpoint scored on the final (MSR-net) output, which eval loads.
+  const best = await readCheckpointMeta(await resolveCheckpoint(runDir, "best"));
+  assertEquals(best.state.extra?.bestSource, "final");
+  assert(best.state.epoch > 3, `best is a stage-1 checkpoint (epoch ${best.state.epoch})`);
+  const loaded = await loadTrained(runDir, "best");
+  assertEquals(loaded.heatmaps, "final");
+  loaded.pm.model.dispose();
+  const last = await readCheckpointMeta(await resolveCheckpoint(runDir, "last"));
+  assertEquals(last.state.extra?.scoreEpochs, [0, 1, 2, 3, 4, 5]);
+  await Deno.remove(runDir, { recursive: true });
+});
