@@ -93,7 +93,7 @@ export type SynthKnobs = {
    * photographs give for MPII's person-centric left and right (see lib/data/synth/body.ts).
    */
   readonly face: boolean;
-  /** Probability that a person wears the side colour code (left limbs warm, right limbs cool). */
+  /** Probability that a person wears the side colour code (right limbs warm, left limbs cool). */
   readonly sideColors: number;
 };
 
@@ -158,7 +158,7 @@ export const SYNTH_LEVEL_KNOBS: Readonly<Record<SynthLevel, SynthKnobs>> = {
 };
 
 /**
- * Augmentation a level changes. The side colour code is chiral (left is warm), so a mirrored
+ * Augmentation a level changes. The side colour code is chiral (right is warm), so a mirrored
  * image of a coded person, whose labels flip augmentation swaps, shows the left limbs in the
  * right side's colours: the easy level turns flipping off. Faces survive mirroring (a frontal
  * face stays frontal), so the other levels keep it.

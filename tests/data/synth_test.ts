@@ -202,16 +202,16 @@ Deno.test("a head facing the camera gets eyes and a mouth; one facing away gets 
   assert(headOf(back).cap!.from < -0.5, "hair covers the back of the head");
 });
 
-Deno.test("the side colour code paints left limbs warm and right limbs cool", () => {
+Deno.test("the side colour code paints right limbs warm and left limbs cool, like the figures", () => {
   const cfg = dataConfig({ synth: { level: "easy", valSize: 40 } }).synth;
   const ds = new SynthPose(cfg, "val", 96);
   let checked = 0, right = 0;
   for (let i = 0; i < 40; i++) {
     const s = ds.render(i);
     for (
-      const [j, warm] of [[J.l_wrist, true], [J.r_wrist, false], [J.l_ankle, true], [
+      const [j, warm] of [[J.l_wrist, false], [J.r_wrist, true], [J.l_ankle, false], [
         J.r_ankle,
-        false,
+        true,
       ]] as const
     ) {
       const [x, y, v] = s.keypoints[j]!;

@@ -7,7 +7,7 @@
  * from the back swap every left and right label), so SynthPose gives the cues real photographs
  * give: a face on a head that faces the camera and hair over the back of one that faces away
  * (`synth.face`). The side colour code (`synth.sideColors`) is an artificial, stronger cue for
- * easy data: left limbs in warm colours, right limbs in cool ones.
+ * easy data: right limbs in warm colours, left limbs in cool ones.
  *
  * @module
  */
@@ -39,12 +39,16 @@ export interface Appearance {
   readonly hair: { readonly paint: Paint; readonly from: number } | null;
   /** Width multiplier: slim < 1 < stocky. */
   readonly build: number;
-  /** The side colour code (left limbs warm, right limbs cool), or null (same clothes both sides). */
+  /** The side colour code (right limbs warm, left limbs cool), or null (same clothes both sides). */
   readonly sides: { readonly left: Paint; readonly right: Paint } | null;
 }
 
-/** Hue ranges (degrees) of the side colour code: warm on the left, cool on the right. */
-export const SIDE_HUES = { left: [0, 45], right: [190, 240] } as const;
+/**
+ * Hue ranges (degrees) of the side colour code: warm on the right, cool on the left, the way
+ * the kit's figures colour the sides (`SIDE_COLORS` in lib/viz: right orange, left blue), so a
+ * drawn skeleton's bones match the limbs they lie on.
+ */
+export const SIDE_HUES = { left: [190, 240], right: [10, 45] } as const;
 
 /**
  * A random appearance; `px` is the person box in pixels (texture periods scale with it), and
