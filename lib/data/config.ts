@@ -177,7 +177,7 @@ export type AugmentConfig = {
   readonly enabled: boolean;
   /** Maximum rotation in degrees (uniform in +-rotation; `normal` draws N(0, rotation) clipped to +-2x). */
   readonly rotation: number;
-  /** Probability that a sample is rotated at all (pose-hg-train: 0.6). */
+  /** Probability that a sample is rotated at all (pose-hg-train: 0.4; the kit keeps 0.6, configs/README.md). */
   readonly rotationProb: number;
   readonly rotationDist: typeof ROTATION_DISTS[number];
   /** Zoom range: the crop box is divided by a factor drawn uniformly in [scaleMin, scaleMax]. */
