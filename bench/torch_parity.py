@@ -96,6 +96,33 @@ class KitRMSprop:
             p.grad = None
 
 
+class KitSGD:
+    """The kit's "sgd" optimizer: tf.train.sgd (w -= lr * g), or with momentum > 0
+    tf.train.momentum (a = momentum * a + g; w -= lr * a), which is torch.optim.SGD's rule
+    without dampening or Nesterov. An update linear in the gradient: unlike RMSprop's first
+    steps it does not turn float32 noise in a near-zero gradient into a full-size step."""
+
+    def __init__(self, params, momentum):
+        self.params = list(params)
+        self.momentum = momentum
+        self.acc = [torch.zeros_like(p) for p in self.params]
+
+    @torch.no_grad()
+    def step(self, lr):
+        for p, acc in zip(self.params, self.acc):
+            if p.grad is None:
+                continue
+            if self.momentum > 0:
+                acc.copy_(acc * self.momentum + p.grad)
+                p.sub_(acc * lr)
+            else:
+                p.sub_(p.grad * lr)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
 # ---------------------------------------------------------------- weights: kit name -> twin name
 
 def _heads(factors):
@@ -295,7 +322,11 @@ def main(argv):
         model.double()
         pairs = bind_weights(model, m["weights"], cfg)  # buffers are new tensors now
     params = [t for _, _, t in pairs if t.requires_grad]
-    if a.torch_rmsprop:
+    if opt_cfg["name"] == "sgd":
+        opt = KitSGD(params, opt_cfg["momentum"])
+    elif opt_cfg["name"] != "rmsprop":
+        raise SystemExit(f"torch_parity: optimizer {opt_cfg['name']!r}: the twin has rmsprop and sgd")
+    elif a.torch_rmsprop:
         opt = torch.optim.RMSprop(params, lr=m["lrs"][0], alpha=opt_cfg["decay"],
                                   eps=opt_cfg["epsilon"], momentum=opt_cfg["momentum"])
         torch_step = opt.step
@@ -338,7 +369,8 @@ def main(argv):
         json.dump({"losses": losses, "parts": parts_log, "seconds": seconds,
                    "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "runningVar": "pytorch" if a.torch_running_var else "kit",
-                   "optimizer": "torch.optim.RMSprop" if a.torch_rmsprop else "kit RMSprop",
+                   "optimizer": (opt_cfg["name"] if opt_cfg["name"] != "rmsprop" else
+                                 "torch.optim.RMSprop" if a.torch_rmsprop else "kit RMSprop"),
                    "dtype": str(dtype)}, f)
 
 
