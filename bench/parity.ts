@@ -249,10 +249,14 @@ async function runTwin(opts: ParityOptions, tag: string, extra: string[]): Promi
     stderr: opts.log ? "inherit" : "piped",
   }).output();
   if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
+    const err = opts.log
+      ? "(its messages are above)"
+      : new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
     throw new Error(`bench/torch_parity.py failed (exit ${out.code}):\n${err}`);
   }
   const result = JSON.parse(await Deno.readTextFile(join(opts.dir, `${tag}_result.json`)));
+  // A non-finite loss is written as null (JSON has no NaN).
+  result.losses = (result.losses as (number | null)[]).map((x) => x ?? NaN);
   const values = new Float32Array(
     (await Deno.readFile(join(opts.dir, `${tag}_weights.bin`))).buffer,
   );

@@ -146,13 +146,14 @@ def twin_name(layer, cfg):
         (r"\.feat\.conv$", ".feat.0"),
         (r"\.feat\.bn$", ".feat.1"),
         (r"\.out$", ".heads.0"),
-        (r"\.bn([123])$", r".pre\1.0"),
+        # inception-resnet-a before the bottleneck: `.b.bn1` is not a bottleneck's `.bn1`
         (r"\.a\.conv1$", ".a1"),
         (r"\.a\.bn1$", ".a_pre.0"),
         (r"\.a\.conv2$", ".a2"),
         (r"\.b\.conv([123])$", r".b\1"),
         (r"\.b\.bn([12])$", r".b_pre\1.0"),
         (r"\.cat\.bn$", ".cat_pre.0"),
+        (r"\.bn([123])$", r".pre\1.0"),
         (r"\.bn$", ".pre.0"),
     ]
     name = layer
@@ -366,7 +367,9 @@ def main(argv):
         for entry, field, tensor in pairs:
             f.write(to_kit(tensor.detach(), field).float().contiguous().numpy().tobytes())
     with open(os.path.join(a.dir, f"{a.tag}_result.json"), "w") as f:
-        json.dump({"losses": losses, "parts": parts_log, "seconds": seconds,
+        finite = lambda x: x if math.isfinite(x) else None  # noqa: E731 (JSON has no NaN)
+        json.dump({"losses": [finite(x) for x in losses],
+                   "parts": [[finite(x) for x in p] for p in parts_log], "seconds": seconds,
                    "torch": torch.__version__, "threads": torch.get_num_threads(),
                    "runningVar": "pytorch" if a.torch_running_var else "kit",
                    "optimizer": (opt_cfg["name"] if opt_cfg["name"] != "rmsprop" else
