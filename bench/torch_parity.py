@@ -41,6 +41,7 @@ import time
 import torch
 from torch import nn
 
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_hourglass import Network  # noqa: E402
 
