@@ -238,7 +238,9 @@ def structure_joint_losses(pred, target, w, loss, groups):
     structural = joint_losses(combine_groups(pred, groups, loss["combine"]),
                               combine_groups(target, groups, loss["combine"]),
                               group_weights(w, groups), loss["pixels"])
-    return own + structural * loss["alpha"]
+    # loss.structureReduce (newer kits): "sum" multiplies the structural term by the group count.
+    n = len(groups) if loss.get("structureReduce") == "sum" else 1
+    return own + structural * (loss["alpha"] * n)
 
 
 def next_adaptive_weights(w, losses, norm):
@@ -256,6 +258,13 @@ def multi_scale_loss(stacks, msr, factors, msr_factors, targets, w, loss, groups
     """lib/losses/multiscale.ts: the total and its terms (stacks, factors finest first, MSR)."""
     if loss["missing"] == "zero":
         w = torch.ones_like(w)
+    if loss.get("stackTargets", "shared") != "shared":
+        raise SystemExit("torch_parity: loss.stackTargets other than \"shared\" is not in the twin")
+    if loss.get("pyramid") == "downsample":
+        # Newer kits (loss.pyramid "downsample", Ke §III-A): coarser ground truth is the factor-1
+        # level average-pooled, not the encoded pyramid.
+        targets = [targets[0]] + [nn.functional.avg_pool2d(targets[0], 2 ** k, 2 ** k)
+                                  for k in range(1, len(targets))]
     j = w.shape[1]
 
     def per_keypoint(pred, target, structural):
