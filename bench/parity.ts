@@ -28,7 +28,14 @@ import { choiceFlag, numberFlag, parseFlags, runMain } from "../lib/cli/args.ts"
 import { openPipeline } from "../lib/data/pipeline.ts";
 import { KitError } from "../lib/io/errors.ts";
 import { paperLoss } from "../lib/losses/config.ts";
-import { buildModel, MODEL_KINDS, type ModelKind, type PoseModel } from "../lib/models/mod.ts";
+import {
+  buildModel,
+  MODEL_KINDS,
+  modelDefaults,
+  type ModelKind,
+  type PoseModel,
+  resolveModelConfig,
+} from "../lib/models/mod.ts";
 import { Progress } from "../lib/progress/mod.ts";
 import { STRUCTURE_GROUPS } from "../lib/skeleton/structure.ts";
 import { type ExperimentConfig, loadExperiment } from "../lib/train/config.ts";
@@ -117,33 +124,20 @@ export function parityExperiment(base: ExperimentConfig, kind: ModelKind): Exper
   // Heads down to the coarsest whole level: 1/4 of the output side for depth 3 (as in the
   // recorded ablation), 1/8 for depth 4 and more.
   const factors = [1, 2, 4, 8].filter((f) => f <= 2 ** (m.depth - 1));
-  let model: ExperimentConfig["model"];
-  switch (kind) {
-    case "hourglass":
-      model = { kind, ...common, block: "bottleneck" };
-      break;
-    case "mss":
-      model = { kind, ...common, block: "bottleneck", factors };
-      break;
-    case "mss-msr":
-      model = {
-        kind,
-        ...common,
-        block: "bottleneck",
-        factors,
-        msr: { features: m.features, depth: m.depth, residuals: 1, factors, withFeatures: false },
-      };
-      break;
-    case "mssh":
-      model = {
-        kind,
-        ...common,
-        features: Math.ceil(m.features / 4) * 4,
-        block: "inception-resnet-a",
-        scales: Math.min(3, m.stacks),
-      };
-      break;
+  const override: Record<string, unknown> = { kind, ...common };
+  if (kind === "mss" || kind === "mss-msr") override.factors = factors;
+  if (kind === "mss-msr") {
+    override.msr = { features: m.features, depth: m.depth, residuals: 1, factors };
   }
+  if (kind === "mssh") {
+    override.features = Math.ceil(m.features / 4) * 4;
+    override.scales = Math.min(3, m.stacks);
+    // The twin dispatches each pre-processing scale into one stack ("spread"); kits that also
+    // offer "every" get the twin's routing.
+    if ("dispatch" in modelDefaults("mssh")) override.dispatch = "spread";
+  }
+  // Resolved like a config file: keys this kit has but the override lacks get their defaults.
+  const model = resolveModelConfig(override);
   const pyramid = kind === "mss" || kind === "mss-msr" ? factors : base.data.pyramidFactors;
   return {
     ...base,
