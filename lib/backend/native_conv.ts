@@ -12,10 +12,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { convInfoNHWC } from "./conv_info.ts";
 import { activationPostOp, type Dnnl } from "./native_dnnl.ts";
 import { type ConvGeometry, type ConvKind, ConvPrimitive } from "./native_dnnl_conv.ts";
-
-type Shape4 = [number, number, number, number];
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` a native kernel needs. */
 interface WasmHeapBackend {
@@ -151,16 +150,7 @@ export function makeNativeConv2D(
       countNativeCall(kernel, false);
       return fallback(args);
     }
-    const info = tf.backend_util.computeConv2DInfo(
-      x!.shape as Shape4,
-      filter!.shape as Shape4,
-      a.strides,
-      asPair(a.dilations),
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      "channelsLast",
-    );
+    const info = convInfoNHWC(x!.shape, filter!.shape, a, asPair(a.dilations));
     const prim = cache.get("forward", info, { bias: !!bias, activation });
     if (!prim) {
       countNativeCall(kernel, false);
@@ -202,16 +192,7 @@ export function makeNativeConv2DBackpropInput(
       countNativeCall(kernel, false);
       return fallback(args);
     }
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as Shape4,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      "channelsLast",
-    );
+    const info = convInfoNHWC(a.inputShape, filter.shape, a);
     const shapeOk = info.outShape.every((d, i) => d === dy.shape[i]);
     const prim = shapeOk ? cache.get("inputGradient", info) : null;
     if (!prim) {
@@ -248,16 +229,7 @@ export function makeNativeConv2DBackpropFilter(
       countNativeCall(kernel, false);
       return fallback(args);
     }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as Shape4,
-      a.filterShape,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      "channelsLast",
-    );
+    const info = convInfoNHWC(x.shape, a.filterShape, a);
     const shapeOk = info.outShape.every((d, i) => d === dy.shape[i]);
     const prim = shapeOk ? cache.get("filterGradient", info) : null;
     if (!prim) {

@@ -28,10 +28,9 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { convInfoNHWC, type Shape4 } from "./conv_info.ts";
 import { compose, type KernelScope, type WasmBackendLike } from "./wasm_compose.ts";
 import { wasmThreadCount } from "./wasm_threads.ts";
-
-type Shape4 = [number, number, number, number];
 
 /**
  * Why a composed kernel refused its attributes.
@@ -215,16 +214,7 @@ export const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) 
   const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const name = "Conv2DBackpropFilter";
   requireChannelsLast(name, a.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    a.filterShape,
-    a.strides,
-    1,
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = convInfoNHWC(x.shape, a.filterShape, a);
   requireShape(name, "dy", dy.shape, info.outShape);
   return compose(backend as WasmBackendLike, (s) => convFilterGradient(s, x, dy, info));
 };
@@ -298,16 +288,7 @@ export function makeConv2DBackpropInput(fallback: tf.KernelFunc | undefined): tf
     const name = "Conv2DBackpropInput";
     if (a.dataFormat === "NCHW" && fallback) return fallback(args);
     requireChannelsLast(name, a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as Shape4,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      "channelsLast",
-    );
+    const info = convInfoNHWC(a.inputShape, filter.shape, a);
     requireShape(name, "dy", dy.shape, info.outShape);
     const pads = info.strideHeight === 1 && info.strideWidth === 1
       ? transposedPads(info)
@@ -341,16 +322,7 @@ export const depthwiseConv2dNativeBackpropFilter: tf.KernelFunc = ({ inputs, bac
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   const name = "DepthwiseConv2dNativeBackpropFilter";
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    a.filterShape,
-    a.strides,
-    asDilations(a.dilations),
-    a.pad,
-    a.dimRoundingMode,
-    true,
-    "channelsLast",
-  );
+  const info = convInfoNHWC(x.shape, a.filterShape, a, asDilations(a.dilations), true);
   requireShape(name, "dy", dy.shape, info.outShape);
   const [kh, kw, c, m] = a.filterShape;
   const { batchSize: b, outHeight: ho, outWidth: wo } = info;
@@ -391,16 +363,7 @@ export const depthwiseConv2dNativeBackpropInput: tf.KernelFunc = ({ inputs, back
   const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
   const name = "DepthwiseConv2dNativeBackpropInput";
   const dilations = asDilations(a.dilations);
-  const info = tf.backend_util.computeConv2DInfo(
-    a.inputShape,
-    filter.shape as Shape4,
-    a.strides,
-    dilations,
-    a.pad,
-    a.dimRoundingMode,
-    true,
-    "channelsLast",
-  );
+  const info = convInfoNHWC(a.inputShape, filter.shape, a, dilations, true);
   requireShape(name, "dy", dy.shape, info.outShape);
   if (info.strideHeight !== 1 || info.strideWidth !== 1) {
     throw new UnsupportedKernelAttrs(name, `strides [${a.strides}] (only 1)`);
