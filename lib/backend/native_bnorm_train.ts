@@ -71,6 +71,16 @@ export function registerNativeBatchNormTraining(
     return prim;
   };
   const heap = (backend: unknown) => backend as WasmHeapBackend;
+  // Both kernels return a tensor shaped like x and two per-channel vectors (y, mean, variance;
+  // dx, dscale, dshift), allocated before any heap view is taken.
+  const xAndTwoPerChannel = (b: WasmHeapBackend, x: tf.TensorInfo): tf.TensorInfo[] => {
+    const c = x.shape[x.shape.length - 1]!;
+    return [
+      b.makeOutput([...x.shape], "float32"),
+      b.makeOutput([c], "float32"),
+      b.makeOutput([c], "float32"),
+    ];
+  };
   tf.registerKernel({
     kernelName: NATIVE_BATCH_NORM_KERNELS.forward,
     backendName: "wasm",
@@ -79,13 +89,7 @@ export function registerNativeBatchNormTraining(
       const epsilon = (attrs as { epsilon: number }).epsilon;
       const prim = primitive("training", x!, epsilon);
       const b = heap(backend);
-      const c = x!.shape[x!.shape.length - 1]!;
-      const outs = [
-        b.makeOutput([...x!.shape], "float32"),
-        b.makeOutput([c], "float32"),
-        b
-          .makeOutput([c], "float32"),
-      ];
+      const outs = xAndTwoPerChannel(b, x!);
       const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
       prim.execute({
         x: v(x!),
@@ -106,13 +110,7 @@ export function registerNativeBatchNormTraining(
       const epsilon = (attrs as { epsilon: number }).epsilon;
       const prim = primitive("backward", x!, epsilon);
       const b = heap(backend);
-      const c = x!.shape[x!.shape.length - 1]!;
-      const outs = [
-        b.makeOutput([...x!.shape], "float32"),
-        b.makeOutput([c], "float32"),
-        b
-          .makeOutput([c], "float32"),
-      ];
+      const outs = xAndTwoPerChannel(b, x!);
       const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
       prim.execute({
         x: v(x!),
