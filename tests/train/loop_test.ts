@@ -163,24 +163,29 @@ Deno.test("a config with an unknown key fails with that key's name", () => {
   );
 });
 
+/** A tiny MSS-net + MSR-net on 32 px crops, for the staged runs below. */
+const TINY_MSS_MSR = {
+  data: {
+    inputSize: 32,
+    pyramidFactors: [1, 2],
+    workers: 0,
+    synth: { trainSize: 24, valSize: 4 },
+  },
+  model: {
+    kind: "mss-msr",
+    inputSize: 32,
+    stacks: 1,
+    features: 8,
+    depth: 2,
+    factors: [1, 2],
+    msr: { features: 8, depth: 2, factors: [1, 2] },
+  },
+} as const;
+
 Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then everything with masking", async () => {
   const runDir = await Deno.makeTempDir();
   const cfg = tinyExperiment({
-    data: {
-      inputSize: 32,
-      pyramidFactors: [1, 2],
-      workers: 0,
-      synth: { trainSize: 24, valSize: 4 },
-    },
-    model: {
-      kind: "mss-msr",
-      inputSize: 32,
-      stacks: 1,
-      features: 8,
-      depth: 2,
-      factors: [1, 2],
-      msr: { features: 8, depth: 2, factors: [1, 2] },
-    },
+    ...TINY_MSS_MSR,
     schedule: {
       batchSize: 4,
       stepsPerEpoch: 2,
@@ -245,21 +250,7 @@ Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then eve
 Deno.test("a 3-stage plateau run starts stage 2 at its own rate and ends best.json on the final output", async () => {
   const runDir = await Deno.makeTempDir();
   const cfg = tinyExperiment({
-    data: {
-      inputSize: 32,
-      pyramidFactors: [1, 2],
-      workers: 0,
-      synth: { trainSize: 24, valSize: 4 },
-    },
-    model: {
-      kind: "mss-msr",
-      inputSize: 32,
-      stacks: 1,
-      features: 8,
-      depth: 2,
-      factors: [1, 2],
-      msr: { features: 8, depth: 2, factors: [1, 2] },
-    },
+    ...TINY_MSS_MSR,
     schedule: {
       batchSize: 4,
       stepsPerEpoch: 1,
