@@ -1,7 +1,8 @@
 /**
  * Display bundles for Jupyter: a vega-lite v5 spec under `application/vnd.vegalite.v5+json`
- * (what JupyterLab renders) with an `image/svg+xml` fallback rendered headless by vega, and PNG
- * images, shown with `Deno.jupyter.display` so nbconvert keeps them.
+ * (what JupyterLab renders) with an `image/svg+xml` fallback rendered headless by vega and a PNG
+ * of it (what classic Notebook shows before a notebook is trusted, and what GitHub shows), and
+ * PNG images, shown with `Deno.jupyter.display` so nbconvert keeps them.
  *
  * @module
  */
@@ -9,6 +10,7 @@
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { encodeBase64 } from "./base64.ts";
+import { svgToPng } from "./raster.ts";
 
 /** A Jupyter MIME bundle: MIME type to payload. */
 export type MimeBundle = Record<string, unknown>;
@@ -37,7 +39,8 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 }
 
 /**
- * A bundle with the vega-lite v5 spec, its SVG rendering, and the title as text.
+ * A bundle with the vega-lite v5 spec, its SVG rendering, a PNG of that SVG (when a font is
+ * installed: lib/viz/raster.ts), and the title as text.
  *
  * @example
  * ```ts
@@ -48,9 +51,12 @@ export async function vegaLiteBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
   const withSchema = { $schema: VL5_SCHEMA, ...spec } as VegaLiteSpec;
   const t = spec.title as string | { text?: unknown } | undefined;
   const title = typeof t === "string" ? t : typeof t?.text === "string" ? t.text : "chart";
+  const svg = await renderSvg(withSchema);
+  const png = await svgToPng(svg);
   return {
     "application/vnd.vegalite.v5+json": withSchema,
-    "image/svg+xml": await renderSvg(withSchema),
+    "image/svg+xml": svg,
+    ...(png ? { "image/png": encodeBase64(png) } : {}),
     "text/plain": title,
   };
 }

@@ -15,3 +15,4 @@ export * from "./images.ts";
 export * from "./poses.ts";
 export * from "./curves.ts";
 export * from "./tensors.ts";
+export * from "./raster.ts";

@@ -1,8 +1,9 @@
-import { assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
   barChartSpec,
   displayPauseMs,
   encodeBase64,
+  FONT_CANDIDATES,
   lineChartSpec,
   markdownBundle,
   markdownTable,
@@ -12,7 +13,7 @@ import {
   vegaLiteBundle,
 } from "../../lib/viz/mod.ts";
 
-Deno.test("a vega-lite bundle carries the v5 spec and an SVG rendering of it", async () => {
+Deno.test("a vega-lite bundle carries the v5 spec, an SVG rendering of it and that SVG as PNG", async () => {
   const spec = lineChartSpec([{ x: 0, y: 1, series: "train" }, { x: 1, y: 0.5, series: "train" }], {
     title: "Loss",
     xTitle: "step",
@@ -25,6 +26,15 @@ Deno.test("a vega-lite bundle carries the v5 spec and an SVG rendering of it", a
   assertEquals(svg.startsWith("<svg"), true);
   assertStringIncludes(svg, "Loss");
   assertStringIncludes(svg, "step");
+  // The PNG is what an untrusted classic Notebook and GitHub show; it needs a system font.
+  const hasFont = FONT_CANDIDATES.some((set) => set.some((f) => exists(f)));
+  if (hasFont) {
+    const png = Uint8Array.from(atob(bundle["image/png"] as string), (c) => c.charCodeAt(0));
+    assertEquals(Array.from(png.subarray(0, 4)), [0x89, 0x50, 0x4e, 0x47]);
+    assert(png.length > 2000, `a ${png.length}-byte PNG is too small to hold the chart`);
+  } else {
+    assertEquals(bundle["image/png"], undefined);
+  }
   assertEquals(bundle["text/plain"], "Loss");
 });
 
@@ -79,3 +89,11 @@ Deno.test("series and groups keep their given order, and many series get distinc
   assertEquals(lines.encoding.color.scale.domain[0], "s15");
   assertEquals(lines.encoding.color.scale.scheme, "tableau20");
 });
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
