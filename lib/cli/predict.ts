@@ -27,14 +27,15 @@ import { choiceFlag, numberFlag, parseFlags, runMain, userPath } from "./args.ts
 
 const USAGE = `usage: deno task predict --checkpoint <run or checkpoint dir> [--out <dir>]
                          [--center x,y --scale s] [--flip] [--min-confidence c]
-                         [--which best|last] [--backend auto|webgpu|wasm|cpu] <image> [<image> ...]
+                         [--which best|last] [--backend auto|webgpu|wasm|cpu] [--overwrite]
+                         <image> [<image> ...]
 
   Writes <out>/<image name>.json (keypoints in image pixels with confidences, and for a model
   trained with data.occludedTarget "negative" whether each joint is predicted occluded) and
   <out>/<image name>.png (the skeleton over the image; joints below --min-confidence, default
   0.1, drawn as rings). Default --out: predictions/. Outputs never replace an input image or
   each other: a name taken by another image of the same name (or by an input) becomes
-  <name>-2, -3, ...`;
+  <name>-2, -3, ... Outputs of an earlier run in --out are replaced only with --overwrite.`;
 
 /** One image's prediction, as written to JSON. */
 export interface PredictionRecord {
@@ -112,10 +113,35 @@ export async function outputStems(inputs: readonly string[], outDir: string): Pr
 /** The files written per image. */
 const OUTPUT_EXTENSIONS = [".json", ".png"] as const;
 
+/**
+ * The output files (`<out>/<stem>.json`, `.png`) that already exist, e.g. from an earlier run
+ * into the same `--out`: predict replaces them only with `--overwrite`.
+ *
+ * @example
+ * ```ts
+ * await existingOutputs(["photo"], "predictions"); // ["predictions/photo.json", ...] or []
+ * ```
+ */
+export async function existingOutputs(stems: readonly string[], outDir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const stem of stems) {
+    for (const ext of OUTPUT_EXTENSIONS) {
+      const path = join(outDir, stem + ext);
+      try {
+        await Deno.lstat(path);
+        found.push(path);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+  }
+  return found;
+}
+
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, {
     string: ["checkpoint", "out", "center", "scale", "min-confidence", "which", "backend"],
-    boolean: ["flip"],
+    boolean: ["flip", "overwrite"],
   }, USAGE);
   const checkpoint = flags.checkpoint as string | undefined;
   if (!checkpoint) throw new KitError(`--checkpoint is required\n${USAGE}`);
@@ -140,11 +166,20 @@ async function main(args: string[]): Promise<void> {
   }
   // Everything else is valid before --out is created (and checked writable).
   const outDir = userPath((flags.out as string | undefined) ?? "predictions");
+  // Names are settled and earlier outputs checked before the (slow) model load.
+  const stems = await outputStems(images, outDir);
+  const existing = await existingOutputs(stems, outDir);
+  if (existing.length > 0 && flags.overwrite !== true) {
+    throw new KitError(
+      `${existing[0]}: already exists` +
+        (existing.length > 1 ? ` (and ${existing.length - 1} more output file(s))` : "") +
+        `; predict would replace it. Choose another --out, or pass --overwrite`,
+    );
+  }
   await initBackend(backend);
   const { pm, config, dir, heatmaps } = await loadTrained(userPath(checkpoint), which);
   console.log(`predict: ${dir}, ${config.model.kind} on ${config.data.inputSize}px crops`);
   await prepareOutputDir(outDir, { what: "predictions" });
-  const stems = await outputStems(images, outDir);
   const predict = tidyPredict((x) => predictHeatmaps(pm, x, heatmaps));
   // The run's own targets decide how its heatmaps read: signed for MSSH's negative targets.
   const signed = config.data.occludedTarget === "negative";

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { join } from "@std/path";
-import { outputStems } from "../../lib/cli/predict.ts";
+import { existingOutputs, outputStems } from "../../lib/cli/predict.ts";
 
 Deno.test("outputs never land on an input image or on each other", async () => {
   const dir = await Deno.makeTempDir();
@@ -24,4 +24,12 @@ Deno.test("outputs never land on an input image or on each other", async () => {
     ["photo-3", "photo-2-2"],
   );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("outputs of an earlier run in --out are found so predict refuses to replace them", async () => {
+  const out = await Deno.makeTempDir();
+  assertEquals(await existingOutputs(["photo", "other"], out), []);
+  await Deno.writeFile(join(out, "photo.png"), new Uint8Array(1));
+  assertEquals(await existingOutputs(["photo", "other"], out), [join(out, "photo.png")]);
+  await Deno.remove(out, { recursive: true });
 });
