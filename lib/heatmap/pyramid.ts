@@ -1,5 +1,6 @@
 /**
- * The multi-scale ground truth of Ke et al. §III-A: GT, GT/2, GT/4, GT/8.
+ * The multi-scale ground truth of Ke et al. §III-A: GT, GT/2, GT/4, GT/8 (MSS-net's heads that
+ * predict them: lib/models/mss.ts).
  *
  * Two readings, selected by `loss.pyramid`. Ke et al. write "the ground-truth keypoint feature
  * map is down-sampled to match the corresponding extracted keypoint heatmap at each scale"

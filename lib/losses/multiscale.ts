@@ -1,7 +1,8 @@
 /**
  * The training loss of a whole network: every stack's heatmaps at every supervised factor, and
  * the MSR-net's, against the ground-truth pyramid (Ke et al. §III-A: `L = Σ_i L_i` over scales
- * and stacks), with Eq. 1 or Eq. 2 per term and optional MSSH adaptive keypoint weights.
+ * and stacks), with Eq. 1 or Eq. 2 per term and optional MSSH adaptive keypoint weights. The
+ * network side of MSS-net is lib/models/mss.ts, of MSSH lib/models/mssh.ts.
  *
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * Residual modules: Newell's pre-activation bottleneck (Fig. 4 left of the hourglass paper, as in
- * princeton-vl/pytorch_stacked_hourglass) and MSSH's inception-resnet-A (its Fig. 4a).
+ * princeton-vl/pytorch_stacked_hourglass) and MSSH's inception-resnet-A (its Fig. 4a), drawn
+ * with the units of units.ts.
  *
  * @module
  */
@@ -8,16 +9,32 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BlockKind } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
+import { BnRelu, Conv, type Module, PreActConv, Sequential } from "./units.ts";
 
 /** A module mapping `[B, H, W, in]` to `[B, H, W, out]`. */
-export interface Block {
-  apply<T extends Flow>(x: T, ctx: RunContext): T;
+export type Block = Module;
+
+/**
+ * The identity when the channels agree, else a 1x1 convolution `${name}.skip` (princeton-vl
+ * always creates one and leaves it unused, which adds parameters to PyTorch's count but not to
+ * the network).
+ */
+function skipConv(
+  b: Builder,
+  name: string,
+  inC: number,
+  outC: number,
+): tf.layers.Layer | undefined {
+  return inC === outC
+    ? undefined
+    : b.conv(`${name}.skip`, { filters: outC, kernel: 1, inChannels: inC });
 }
 
 /**
  * The bottleneck residual module:
  * `BN-ReLU-conv1x1(in→out/2) - BN-ReLU-conv3x3(out/2→out/2) - BN-ReLU-conv1x1(out/2→out)`,
- * plus the input (identity, or a 1x1 conv when `in != out`). Convolutions have biases.
+ * plus the input (identity, or a 1x1 conv when `in != out`). Convolutions have biases. Layer
+ * names: `${name}.bn1`, `.relu1`, `.conv1`, ... `.conv3`, `.skip`, `.add`.
  *
  * @example
  * ```ts
@@ -26,41 +43,26 @@ export interface Block {
  * ```
  */
 export class Residual implements Block {
-  private readonly bn1: tf.layers.Layer;
-  private readonly relu1: tf.layers.Layer;
-  private readonly conv1: tf.layers.Layer;
-  private readonly bn2: tf.layers.Layer;
-  private readonly relu2: tf.layers.Layer;
-  private readonly conv2: tf.layers.Layer;
-  private readonly bn3: tf.layers.Layer;
-  private readonly relu3: tf.layers.Layer;
-  private readonly conv3: tf.layers.Layer;
+  private readonly body: Sequential;
   private readonly skip: tf.layers.Layer | undefined;
   private readonly add: tf.layers.Layer;
 
   constructor(b: Builder, name: string, inC: number, outC: number) {
     const mid = outC / 2;
-    this.bn1 = b.bn(`${name}.bn1`);
-    this.relu1 = b.relu(`${name}.relu1`);
-    this.conv1 = b.conv(`${name}.conv1`, { filters: mid, kernel: 1, inChannels: inC });
-    this.bn2 = b.bn(`${name}.bn2`);
-    this.relu2 = b.relu(`${name}.relu2`);
-    this.conv2 = b.conv(`${name}.conv2`, { filters: mid, kernel: 3, inChannels: mid });
-    this.bn3 = b.bn(`${name}.bn3`);
-    this.relu3 = b.relu(`${name}.relu3`);
-    this.conv3 = b.conv(`${name}.conv3`, { filters: outC, kernel: 1, inChannels: mid });
-    this.skip = inC === outC
-      ? undefined
-      : b.conv(`${name}.skip`, { filters: outC, kernel: 1, inChannels: inC });
+    const unit = (i: number, inChannels: number, filters: number, kernel: number) =>
+      new PreActConv(
+        b,
+        { bn: `${name}.bn${i}`, relu: `${name}.relu${i}`, conv: `${name}.conv${i}` },
+        { filters, kernel, inChannels },
+      );
+    this.body = new Sequential([unit(1, inC, mid, 1), unit(2, mid, mid, 3), unit(3, mid, outC, 1)]);
+    this.skip = skipConv(b, name, inC, outC);
     this.add = b.sum(`${name}.add`);
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): T {
-    let h = call(this.conv1, call(this.relu1, call(this.bn1, x, ctx), ctx), ctx);
-    h = call(this.conv2, call(this.relu2, call(this.bn2, h, ctx), ctx), ctx);
-    h = call(this.conv3, call(this.relu3, call(this.bn3, h, ctx), ctx), ctx);
-    const residual = this.skip ? call(this.skip, x, ctx) : x;
-    return call(this.add, [h, residual], ctx);
+    const h = this.body.apply(x, ctx);
+    return call(this.add, [h, this.skip ? call(this.skip, x, ctx) : x], ctx);
   }
 }
 
@@ -80,63 +82,45 @@ export class Residual implements Block {
  * ```
  */
 export class InceptionResNetA implements Block {
-  private readonly bn: tf.layers.Layer;
-  private readonly relu: tf.layers.Layer;
-  private readonly a1: tf.layers.Layer;
-  private readonly aBn: tf.layers.Layer;
-  private readonly aRelu: tf.layers.Layer;
-  private readonly a2: tf.layers.Layer;
-  private readonly b1: tf.layers.Layer;
-  private readonly bBn1: tf.layers.Layer;
-  private readonly bRelu1: tf.layers.Layer;
-  private readonly b2: tf.layers.Layer;
-  private readonly bBn2: tf.layers.Layer;
-  private readonly bRelu2: tf.layers.Layer;
-  private readonly b3: tf.layers.Layer;
+  private readonly act: BnRelu;
+  /** Branch a then branch b, both reading `act`'s output. */
+  private readonly branches: readonly [Sequential, Sequential];
   private readonly cat: tf.layers.Layer;
-  private readonly catBn: tf.layers.Layer;
-  private readonly catRelu: tf.layers.Layer;
-  private readonly proj: tf.layers.Layer;
+  private readonly proj: PreActConv;
   private readonly skip: tf.layers.Layer | undefined;
   private readonly add: tf.layers.Layer;
 
   constructor(b: Builder, name: string, inC: number, outC: number) {
     const m = outC / 4;
-    this.bn = b.bn(`${name}.bn`);
-    this.relu = b.relu(`${name}.relu`);
-    this.a1 = b.conv(`${name}.a.conv1`, { filters: m, kernel: 1, inChannels: inC });
-    this.aBn = b.bn(`${name}.a.bn1`);
-    this.aRelu = b.relu(`${name}.a.relu1`);
-    this.a2 = b.conv(`${name}.a.conv2`, { filters: m, kernel: 3, inChannels: m });
-    this.b1 = b.conv(`${name}.b.conv1`, { filters: m, kernel: 1, inChannels: inC });
-    this.bBn1 = b.bn(`${name}.b.bn1`);
-    this.bRelu1 = b.relu(`${name}.b.relu1`);
-    this.b2 = b.conv(`${name}.b.conv2`, { filters: m, kernel: 3, inChannels: m });
-    this.bBn2 = b.bn(`${name}.b.bn2`);
-    this.bRelu2 = b.relu(`${name}.b.relu2`);
-    this.b3 = b.conv(`${name}.b.conv3`, { filters: m, kernel: 3, inChannels: m });
+    const reduce = (branch: string) =>
+      new Conv(b, `${name}.${branch}.conv1`, { filters: m, kernel: 1, inChannels: inC });
+    // The i-th BN-ReLU of a branch feeds its (i+1)-th convolution.
+    const conv3x3 = (branch: string, i: number) =>
+      new PreActConv(b, {
+        bn: `${name}.${branch}.bn${i}`,
+        relu: `${name}.${branch}.relu${i}`,
+        conv: `${name}.${branch}.conv${i + 1}`,
+      }, { filters: m, kernel: 3, inChannels: m });
+    this.act = new BnRelu(b, { bn: `${name}.bn`, relu: `${name}.relu` });
+    this.branches = [
+      new Sequential([reduce("a"), conv3x3("a", 1)]),
+      new Sequential([reduce("b"), conv3x3("b", 1), conv3x3("b", 2)]),
+    ];
     this.cat = b.concat(`${name}.cat`);
-    this.catBn = b.bn(`${name}.cat.bn`);
-    this.catRelu = b.relu(`${name}.cat.relu`);
-    this.proj = b.conv(`${name}.proj`, { filters: outC, kernel: 1, inChannels: 2 * m });
-    this.skip = inC === outC
-      ? undefined
-      : b.conv(`${name}.skip`, { filters: outC, kernel: 1, inChannels: inC });
+    this.proj = new PreActConv(
+      b,
+      { bn: `${name}.cat.bn`, relu: `${name}.cat.relu`, conv: `${name}.proj` },
+      { filters: outC, kernel: 1, inChannels: 2 * m },
+    );
+    this.skip = skipConv(b, name, inC, outC);
     this.add = b.sum(`${name}.add`);
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): T {
-    const h = call(this.relu, call(this.bn, x, ctx), ctx);
-    const a = call(this.a2, call(this.aRelu, call(this.aBn, call(this.a1, h, ctx), ctx), ctx), ctx);
-    let bb = call(
-      this.b2,
-      call(this.bRelu1, call(this.bBn1, call(this.b1, h, ctx), ctx), ctx),
-      ctx,
-    );
-    bb = call(this.b3, call(this.bRelu2, call(this.bBn2, bb, ctx), ctx), ctx);
-    const c = call(this.catRelu, call(this.catBn, call(this.cat, [a, bb], ctx), ctx), ctx);
-    const residual = this.skip ? call(this.skip, x, ctx) : x;
-    return call(this.add, [call(this.proj, c, ctx), residual], ctx);
+    const h = this.act.apply(x, ctx);
+    const joined = call(this.cat, this.branches.map((branch) => branch.apply(h, ctx)), ctx);
+    const y = this.proj.apply(joined, ctx);
+    return call(this.add, [y, this.skip ? call(this.skip, x, ctx) : x], ctx);
   }
 }
 
@@ -161,24 +145,26 @@ export function makeBlock(
 }
 
 /**
- * A chain of `n` blocks; the first maps `inC` to `outC`, the rest keep `outC`.
+ * A chain of `n` blocks named `${name}.0` ... `${name}.${n-1}`; the first maps `inC` to `outC`,
+ * the rest keep `outC`.
  *
  * @example
  * ```ts
- * const up1 = new Chain(b, "bottleneck", "stacks.0.hg.up1", 2, 256, 256); // 2 residuals
+ * const up1 = chain(b, "bottleneck", "stacks.0.hg.up1", 2, 256, 256); // 2 residuals
  * ```
  */
-export class Chain implements Block {
-  private readonly blocks: Block[];
-
-  constructor(b: Builder, kind: BlockKind, name: string, n: number, inC: number, outC: number) {
-    this.blocks = Array.from(
+export function chain(
+  b: Builder,
+  kind: BlockKind,
+  name: string,
+  n: number,
+  inC: number,
+  outC: number,
+): Sequential {
+  return new Sequential(
+    Array.from(
       { length: n },
       (_, i) => makeBlock(b, kind, `${name}.${i}`, i === 0 ? inC : outC, outC),
-    );
-  }
-
-  apply<T extends Flow>(x: T, ctx: RunContext): T {
-    return this.blocks.reduce((h, block) => block.apply(h, ctx), x);
-  }
+    ),
+  );
 }

@@ -8,8 +8,10 @@ import * as tf from "@tensorflow/tfjs";
 import { KitError } from "../io/errors.ts";
 import { type ModelConfig, validateModelConfig } from "./config.ts";
 import { Builder, type TaggedLayer } from "./layers.ts";
-import { Network, stackFactors } from "./network.ts";
-import { scaleResolution, stackScales } from "./preprocess.ts";
+import { msrFactors } from "./msr.ts";
+import { stackFactors } from "./mss.ts";
+import { stackTargetFactors } from "./mssh.ts";
+import { Network } from "./network.ts";
 
 /** What one output of `PoseModel.model` is: a stack's (or the MSR-net's) heatmaps at a factor. */
 export interface OutputSpec {
@@ -56,29 +58,6 @@ export type ModelOutputs = {
 };
 
 /**
- * MSSH §4.1 draws "the 2-D Gaussian heatmap of the ith keypoint at the jth level" with a
- * standard deviation per level: "the standard deviation of the heatmap on the small scale is
- * large, and the standard deviation of the heatmap on the large scale is small". Our reading: a
- * stack fed with pre-processing features coarser than its heatmaps (S/8 features, 32 px, for
- * 64 px heatmaps) is supervised with the ground truth of that coarser scale (GT/2: σ in GT/2
- * pixels, twice as wide at the heatmaps' resolution); a stack fed with features at or finer than
- * its heatmaps keeps the heatmaps' own ground truth (a narrower blob than σ = 1 would be
- * sub-pixel). The paper gives no values. Returns one factor per stack (1 for the other kinds,
- * which have one shared ground truth).
- *
- * @example
- * ```ts
- * stackTargetFactors(resolveModelConfig({ kind: "mssh", stacks: 8, scales: 3 })); // [2, 2, 2, 1, 1, 1, 1, 1]
- * ```
- */
-export function stackTargetFactors(config: ModelConfig): number[] {
-  if (config.kind !== "mssh") return new Array(config.stacks).fill(1);
-  return stackScales(config.dispatch, config.scales, config.stacks).map((c) =>
-    c < 0 ? 1 : Math.max(1, Math.round(1 / scaleResolution(c, config.scales)))
-  );
-}
-
-/**
  * Builds the network of a config (validated first) as a functional `tf.LayersModel`.
  * `seed` makes the initial weights reproducible.
  *
@@ -100,16 +79,25 @@ export function buildModel(config: ModelConfig, opts: { seed?: number } = {}): P
     record: (module, ts) => shapes.set(module, ts.map((t) => t.shape.map((d) => d ?? -1))),
   });
   const factors = stackFactors(config);
-  const msrFactors = config.kind === "mss-msr" ? config.msr.factors : [];
+  const msr = msrFactors(config);
   const outputs: OutputSpec[] = [];
   out.stacks.forEach((_, stack) => factors.forEach((factor) => outputs.push({ stack, factor })));
-  msrFactors.forEach((factor) => outputs.push({ stack: "msr", factor }));
+  msr.forEach((factor) => outputs.push({ stack: "msr", factor }));
   const model = tf.model({
     inputs: input,
     outputs: [...out.stacks.flat(), ...(out.msr ?? [])],
     name: `posekit_${config.kind.replace("-", "_")}`,
   });
-  return { config, model, outputs, factors, msrFactors, network, layers: b.layers, shapes };
+  return {
+    config,
+    model,
+    outputs,
+    factors,
+    msrFactors: msr,
+    network,
+    layers: b.layers,
+    shapes,
+  };
 }
 
 /**

@@ -5,9 +5,10 @@
  */
 
 import type * as tf from "@tensorflow/tfjs";
-import { Chain } from "./blocks.ts";
+import { chain } from "./blocks.ts";
 import type { BlockKind } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
+import type { Sequential } from "./units.ts";
 
 /** An hourglass's output and the outputs of its inner hourglasses. */
 export interface HourglassOutput<T extends Flow> {
@@ -15,7 +16,7 @@ export interface HourglassOutput<T extends Flow> {
   readonly out: T;
   /**
    * `out` of Hourglass(1), ..., Hourglass(n-1), coarsest first: at 1/2^(n-1), ..., 1/2 of the
-   * input resolution. MSS-net hangs its multi-scale heads on these (Ke et al. §III-A).
+   * input resolution. MSS-net hangs its multi-scale heads on these (mss.ts; Ke et al. §III-A).
    */
   readonly levels: readonly T[];
 }
@@ -40,11 +41,11 @@ export interface HourglassOutput<T extends Flow> {
  * ```
  */
 export class Hourglass {
-  private readonly up1: Chain;
+  private readonly up1: Sequential;
   private readonly pool: tf.layers.Layer;
-  private readonly low1: Chain;
-  private readonly low2: Hourglass | Chain;
-  private readonly low3: Chain;
+  private readonly low1: Sequential;
+  private readonly low2: Hourglass | Sequential;
+  private readonly low3: Sequential;
   private readonly up: tf.layers.Layer;
   private readonly add: tf.layers.Layer;
 
@@ -56,15 +57,15 @@ export class Hourglass {
     residuals: number,
     block: BlockKind,
   ) {
-    const chain = (part: string) =>
-      new Chain(b, block, `${name}.${part}`, residuals, features, features);
-    this.up1 = chain("up1");
+    const residualsAt = (part: string) =>
+      chain(b, block, `${name}.${part}`, residuals, features, features);
+    this.up1 = residualsAt("up1");
     this.pool = b.pool(`${name}.pool`);
-    this.low1 = chain("low1");
+    this.low1 = residualsAt("low1");
     this.low2 = n > 1
       ? new Hourglass(b, `${name}.low2`, n - 1, features, residuals, block)
-      : chain("low2");
-    this.low3 = chain("low3");
+      : residualsAt("low2");
+    this.low3 = residualsAt("low3");
     this.up = b.up(`${name}.up`);
     this.add = b.sum(`${name}.add`);
   }

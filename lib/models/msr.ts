@@ -5,9 +5,24 @@
  */
 
 import type * as tf from "@tensorflow/tfjs";
-import type { BlockKind, MsrConfig } from "./config.ts";
+import type { BlockKind, ModelConfig, MsrConfig } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
 import { Stack } from "./stack.ts";
+import { ConvBnRelu } from "./units.ts";
+
+/**
+ * The heatmap factors the MSR-net emits under a config: `model.msr.factors` for `mss-msr`, none
+ * for the other kinds (which have no MSR-net).
+ *
+ * @example
+ * ```ts
+ * msrFactors(modelDefaults("mss-msr")); // [1, 2, 4, 8]
+ * msrFactors(modelDefaults("mss")); // []
+ * ```
+ */
+export function msrFactors(cfg: ModelConfig): readonly number[] {
+  return cfg.kind === "mss-msr" ? cfg.msr.factors : [];
+}
 
 /**
  * A fully convolutional regression network after the last stack. The paper gives no layer list;
@@ -33,9 +48,7 @@ import { Stack } from "./stack.ts";
 export class Msr {
   private readonly ups: (tf.layers.Layer | undefined)[];
   private readonly cat: tf.layers.Layer | undefined;
-  private readonly conv: tf.layers.Layer;
-  private readonly bn: tf.layers.Layer;
-  private readonly relu: tf.layers.Layer;
+  private readonly in: ConvBnRelu;
   private readonly stack: Stack;
 
   constructor(
@@ -48,13 +61,12 @@ export class Msr {
   ) {
     const inputs = stackFactors.length + (cfg.withFeatures ? 1 : 0);
     const inC = joints * stackFactors.length + (cfg.withFeatures ? stackFeatures : 0);
-    [this.ups, this.cat, this.conv, this.bn, this.relu] = b.within("msr input", () => [
-      stackFactors.map((f) => (f === 1 ? undefined : b.up(`msr.up.${f}`, f))),
-      inputs > 1 ? b.concat("msr.cat") : undefined,
-      b.conv("msr.in.conv", { filters: cfg.features, kernel: 1, inChannels: inC }),
-      b.bn("msr.in.bn"),
-      b.relu("msr.in.relu"),
-    ]);
+    [this.ups, this.cat, this.in] = b.within("msr input", () =>
+      [
+        stackFactors.map((f) => (f === 1 ? undefined : b.up(`msr.up.${f}`, f))),
+        inputs > 1 ? b.concat("msr.cat") : undefined,
+        new ConvBnRelu(b, "msr.in", { filters: cfg.features, kernel: 1, inChannels: inC }),
+      ] as const);
     this.stack = new Stack(b, "msr", "msr", {
       features: cfg.features,
       joints,
@@ -73,7 +85,7 @@ export class Msr {
     });
     if (this.cfg.withFeatures) parts.push(feat);
     const joined = this.cat ? call(this.cat, parts, ctx) : parts[0]!;
-    const x = call(this.relu, call(this.bn, call(this.conv, joined, ctx), ctx), ctx);
+    const x = this.in.apply(joined, ctx);
     ctx.record?.("msr input", [x]);
     return this.stack.apply(x, ctx).heatmaps;
   }

@@ -1,15 +1,15 @@
 /**
  * The whole network as an explicit loop over stacks, like the paper figures: stem, (MSSH
- * pre-processing), stacks with their heads and merges, (MSR-net).
+ * pre-processing, mssh.ts), stacks with their heads and merges, (MSR-net, msr.ts).
  *
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "./config.ts";
-import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
+import type { Builder, Flow, RunContext } from "./layers.ts";
 import { Msr } from "./msr.ts";
-import { PreProcessing, stackScales } from "./preprocess.ts";
+import { stackFactors } from "./mss.ts";
+import { Dispatch } from "./mssh.ts";
 import { Merge, Stack } from "./stack.ts";
 import { Stem } from "./stem.ts";
 
@@ -19,19 +19,6 @@ export interface NetworkOutput<T extends Flow> {
   readonly stacks: readonly (readonly T[])[];
   /** MSR-net's refined heatmaps at each of its factors. */
   readonly msr?: readonly T[];
-}
-
-/**
- * The heatmap factors each stack emits under a config.
- *
- * @example
- * ```ts
- * stackFactors(modelDefaults("mss")); // [1, 2, 4, 8]
- * stackFactors(modelDefaults("hourglass")); // [1]
- * ```
- */
-export function stackFactors(cfg: ModelConfig): readonly number[] {
-  return cfg.kind === "mss" || cfg.kind === "mss-msr" ? cfg.factors : [1];
 }
 
 /**
@@ -47,11 +34,8 @@ export function stackFactors(cfg: ModelConfig): readonly number[] {
  */
 export class Network {
   private readonly stem: Stem;
-  private readonly pre: PreProcessing | undefined;
-  /** `dispatch[s]`: the scale (0 = coarsest) stack s receives, -1 for none. */
-  private readonly dispatch: readonly number[];
-  /** `dispatchAdds[s]`: the pixel-wise add of stack s's input and its feature, if any. */
-  private readonly dispatchAdds: readonly (tf.layers.Layer | undefined)[];
+  /** MSSH only: the pre-processing network and where its features go. */
+  private readonly mssh: Dispatch | undefined;
   private readonly stacks: readonly Stack[];
   private readonly merges: readonly Merge[];
   private readonly msr: Msr | undefined;
@@ -59,16 +43,9 @@ export class Network {
   constructor(b: Builder, readonly cfg: ModelConfig) {
     const { features, joints } = cfg;
     this.stem = b.within("stem", () => new Stem(b, features));
-    if (cfg.kind === "mssh") {
-      this.dispatch = stackScales(cfg.dispatch, cfg.scales, cfg.stacks);
-      [this.pre, this.dispatchAdds] = b.within("pre-processing", () => [
-        new PreProcessing(b, cfg.scales, features, cfg.block),
-        this.dispatch.map((c, s) => (c >= 0 ? b.sum(`stacks.${s}.dispatch`) : undefined)),
-      ]);
-    } else {
-      this.dispatch = [];
-      this.dispatchAdds = [];
-    }
+    this.mssh = cfg.kind === "mssh"
+      ? b.within("pre-processing", () => new Dispatch(b, cfg))
+      : undefined;
     const spec = { ...cfg, factors: stackFactors(cfg) };
     const stacks: Stack[] = [];
     const merges: Merge[] = [];
@@ -90,22 +67,13 @@ export class Network {
   apply<T extends Flow>(images: T, ctx: RunContext): NetworkOutput<T> {
     const stem = this.stem.apply(images, ctx);
     ctx.record?.("stem", [stem.out]);
-    const dispatched = new Map<number, { feature: T; add: tf.layers.Layer }>();
-    if (this.pre) {
-      const features = this.pre.apply(stem.early, ctx); // coarsest first
-      ctx.record?.("pre-processing", features);
-      this.dispatch.forEach((c, s) => {
-        const add = this.dispatchAdds[s];
-        if (c >= 0 && add) dispatched.set(s, { feature: features[c]!, add });
-      });
-    }
+    const dispatched = this.mssh?.features(stem.early, ctx) ?? [];
 
     let x = stem.out;
     const heatmaps: (readonly T[])[] = [];
     let last: { feat: T; heatmaps: readonly T[] } | undefined;
     for (let i = 0; i < this.stacks.length; i++) {
-      const d = dispatched.get(i);
-      if (d) x = call(d.add, [x, d.feature], ctx);
+      if (this.mssh) x = this.mssh.into(i, x, dispatched[i], ctx);
       last = this.stacks[i]!.apply(x, ctx);
       heatmaps.push(last.heatmaps);
       const merge = this.merges[i];

@@ -1,6 +1,6 @@
 /**
- * One stack: an hourglass, its heads (intermediate supervision, Newell §3.3) and MSS-net's
- * multi-scale heads (Ke §III-A); and the merge that feeds a stack's output into the next.
+ * One stack: an hourglass, its heads (intermediate supervision, Newell §3.3, and MSS-net's
+ * multi-scale heads, mss.ts); and the merge that feeds a stack's output into the next.
  *
  * @module
  */
@@ -10,6 +10,8 @@ import { type Block, makeBlock } from "./blocks.ts";
 import type { BlockKind } from "./config.ts";
 import { Hourglass } from "./hourglass.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
+import { MultiScaleHeads } from "./mss.ts";
+import { ConvBnRelu } from "./units.ts";
 
 /** Shape of a stack. */
 export interface StackSpec {
@@ -36,7 +38,7 @@ export interface StackOutput<T extends Flow> {
  * h    = Residual(F, F)(h)
  * feat = ReLU(BN(conv1x1(F→F)(h)))
  * heatmaps[f = 1] = conv1x1(F→J)(feat)                       // "pred"
- * heatmaps[f > 1] = conv1x1(F→J)(hourglass output at 1/f)   // MSS-net heads
+ * heatmaps[f > 1] = conv1x1(F→J)(hourglass output at 1/f)   // MSS-net heads (mss.ts)
  * ```
  *
  * The summary rows are `${label} hourglass`, `${label} features` and `${label} heads`.
@@ -50,52 +52,32 @@ export interface StackOutput<T extends Flow> {
 export class Stack {
   private readonly hg: Hourglass;
   private readonly res: Block;
-  private readonly featConv: tf.layers.Layer;
-  private readonly featBn: tf.layers.Layer;
-  private readonly featRelu: tf.layers.Layer;
-  private readonly heads: readonly tf.layers.Layer[];
+  private readonly feat: ConvBnRelu;
+  private readonly heads: MultiScaleHeads;
 
-  constructor(
-    b: Builder,
-    name: string,
-    private readonly label: string,
-    private readonly spec: StackSpec,
-  ) {
+  constructor(b: Builder, name: string, private readonly label: string, spec: StackSpec) {
     const { features: f, joints } = spec;
     this.hg = b.within(
       `${label} hourglass`,
       () => new Hourglass(b, `${name}.hg`, spec.depth, f, spec.residuals, spec.block),
     );
-    [this.res, this.featConv, this.featBn, this.featRelu] = b.within(`${label} features`, () => [
-      makeBlock(b, spec.block, `${name}.res`, f, f),
-      b.conv(`${name}.feat.conv`, { filters: f, kernel: 1, inChannels: f }),
-      b.bn(`${name}.feat.bn`),
-      b.relu(`${name}.feat.relu`),
-    ]);
+    [this.res, this.feat] = b.within(`${label} features`, () =>
+      [
+        makeBlock(b, spec.block, `${name}.res`, f, f),
+        new ConvBnRelu(b, `${name}.feat`, { filters: f, kernel: 1, inChannels: f }),
+      ] as const);
     this.heads = b.within(
       `${label} heads`,
-      () =>
-        spec.factors.map((factor) =>
-          b.conv(factor === 1 ? `${name}.out` : `${name}.heads.${factor}`, {
-            filters: joints,
-            kernel: 1,
-            inChannels: f,
-          })
-        ),
+      () => new MultiScaleHeads(b, name, f, joints, spec.factors),
     );
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): StackOutput<T> {
     const { out, levels } = this.hg.apply(x, ctx);
     ctx.record?.(`${this.label} hourglass`, [out]);
-    const h = this.res.apply(out, ctx);
-    const feat = call(this.featRelu, call(this.featBn, call(this.featConv, h, ctx), ctx), ctx);
+    const feat = this.feat.apply(this.res.apply(out, ctx), ctx);
     ctx.record?.(`${this.label} features`, [feat]);
-    const heatmaps = this.spec.factors.map((factor, i) => {
-      // levels are coarsest first: factor 2^k is levels[depth - 1 - k].
-      const source = factor === 1 ? feat : levels[levels.length - Math.log2(factor)]!;
-      return call(this.heads[i]!, source, ctx);
-    });
+    const heatmaps = this.heads.apply(feat, levels, ctx);
     ctx.record?.(`${this.label} heads`, heatmaps);
     return { feat, heatmaps };
   }

@@ -7,6 +7,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { Residual } from "./blocks.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
+import { ConvBnRelu } from "./units.ts";
 
 /** Channels of the first convolution. */
 export const STEM_CHANNELS = 64;
@@ -35,9 +36,7 @@ export interface StemOutput<T extends Flow> {
  */
 export class Stem {
   private readonly pad: tf.layers.Layer;
-  private readonly conv: tf.layers.Layer;
-  private readonly bn: tf.layers.Layer;
-  private readonly relu: tf.layers.Layer;
+  private readonly conv: ConvBnRelu;
   private readonly res1: Residual;
   private readonly pool: tf.layers.Layer;
   private readonly res2: Residual;
@@ -46,7 +45,7 @@ export class Stem {
   constructor(b: Builder, features: number) {
     // "same" padding would pad 2 before and 3 after for stride 2; PyTorch pads 3 on each side.
     this.pad = b.pad("stem.pad", 3);
-    this.conv = b.conv("stem.conv", {
+    this.conv = new ConvBnRelu(b, "stem", {
       filters: STEM_CHANNELS,
       kernel: 7,
       strides: 2,
@@ -55,8 +54,6 @@ export class Stem {
       // It reads the images: training needs no gradient for its input.
       inputGradient: false,
     });
-    this.bn = b.bn("stem.bn");
-    this.relu = b.relu("stem.relu");
     this.res1 = new Residual(b, "stem.res1", STEM_CHANNELS, 128);
     this.pool = b.pool("stem.pool");
     this.res2 = new Residual(b, "stem.res2", 128, 128);
@@ -64,11 +61,7 @@ export class Stem {
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): StemOutput<T> {
-    const early = call(
-      this.relu,
-      call(this.bn, call(this.conv, call(this.pad, x, ctx), ctx), ctx),
-      ctx,
-    );
+    const early = this.conv.apply(call(this.pad, x, ctx), ctx);
     let h = this.res1.apply(early, ctx);
     h = this.res2.apply(call(this.pool, h, ctx), ctx);
     return { early, out: this.res3.apply(h, ctx) };

@@ -37,7 +37,7 @@ import {
   modelVariants,
   validateModelConfig,
 } from "../models/config.ts";
-import { stackTargetFactors } from "../models/build.ts";
+import { stackTargetFactors } from "../models/mssh.ts";
 import { type OptimizerConfig, optimizerDefaults, OPTIMIZERS } from "./optimizer.ts";
 import { type LrSchedule, SCHEDULE_KINDS, type Stage, STAGE_TRAINS } from "./schedule.ts";
 

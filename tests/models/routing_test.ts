@@ -27,7 +27,7 @@ type StackLike = {
 /** The network's modules, reached at run time (they are private to lib/models). */
 type Internals = {
   stacks: StackLike[];
-  pre?: { apply: (x: tf.Tensor, ctx: RunContext) => tf.Tensor[] };
+  mssh?: { pre: { apply: (x: tf.Tensor, ctx: RunContext) => tf.Tensor[] } };
   msr?: { apply: (h: Maps, feat: tf.Tensor, ctx: RunContext) => Maps };
 };
 const internals = (pm: PoseModel) => pm.network as unknown as Internals;
@@ -138,7 +138,7 @@ Deno.test("MSSH: every stack receives a dispatched feature, coarsest at the fron
     });
     const x = images();
     const base = run(pm, x);
-    const pre = internals(pm).pre!;
+    const pre = internals(pm).mssh!.pre;
     const preApply = pre.apply;
     for (const scale of [0, 1]) {
       pre.apply = (early, cx) =>

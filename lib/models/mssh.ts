@@ -1,13 +1,20 @@
 /**
- * MSSH's multi-scale pre-processing network (§3.2 of the MSSH paper) and the rule that
- * dispatches its features into the stacks.
+ * MSSH, the multi-scale stacked hourglass: what sets its network apart from Newell's. Here: the
+ * multi-scale pre-processing network (§3.2), the rule that dispatches its features into the
+ * stacks (§3), and the ground-truth scale each stack is supervised with (§4.1). `Network`
+ * (network.ts) adds the dispatched features to the stack inputs.
+ *
+ * The rest lives with its pipeline stage: the inception-resnet-A module in blocks.ts, the signed
+ * targets of occluded joints (`occlusionAmplitudes`) in lib/heatmap/encode.ts, the adaptive
+ * keypoint weights in lib/losses/adaptive.ts and the per-stack targets (`loss.stackTargets`) in
+ * lib/losses/multiscale.ts.
  *
  * @module
  */
 
 import type * as tf from "@tensorflow/tfjs";
 import { type Block, makeBlock } from "./blocks.ts";
-import type { BlockKind, DispatchRule } from "./config.ts";
+import type { BlockKind, DispatchRule, ModelConfig } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
 import { STEM_CHANNELS } from "./stem.ts";
 
@@ -125,4 +132,75 @@ export class PreProcessing {
     }
     return out.reverse();
   }
+}
+
+/** What the dispatch reads of an MSSH config. */
+export interface DispatchSpec {
+  readonly scales: number;
+  readonly stacks: number;
+  readonly features: number;
+  readonly block: BlockKind;
+  readonly dispatch: DispatchRule;
+}
+
+/**
+ * The pre-processing network and the pixel-wise adds (`stacks.${s}.dispatch`) that put its
+ * features into the stack inputs, following `stackScales`: "the input to each hourglass network
+ * consists of two parts, one is the dispatched feature of pre-processing network and another is
+ * the output of the pre-level hourglass network" (§3).
+ *
+ * @example
+ * ```ts
+ * const dispatch = new Dispatch(b, { scales: 3, stacks: 8, features: 256, block: "inception-resnet-a", dispatch: "every" });
+ * const fed = dispatch.features(stem.early, ctx);
+ * x = dispatch.into(0, x, fed[0], ctx); // before stack 1
+ * ```
+ */
+export class Dispatch {
+  private readonly pre: PreProcessing;
+  /** `scaleOf[s]`: the scale (0 = coarsest) stack s receives, -1 for none. */
+  private readonly scaleOf: readonly number[];
+  private readonly adds: readonly (tf.layers.Layer | undefined)[];
+
+  constructor(b: Builder, spec: DispatchSpec) {
+    this.scaleOf = stackScales(spec.dispatch, spec.scales, spec.stacks);
+    this.pre = new PreProcessing(b, spec.scales, spec.features, spec.block);
+    this.adds = this.scaleOf.map((c, s) => (c >= 0 ? b.sum(`stacks.${s}.dispatch`) : undefined));
+  }
+
+  /** Runs the pre-processing on the stem's S/2 features: per stack, the feature it receives. */
+  features<T extends Flow>(early: T, ctx: RunContext): (T | undefined)[] {
+    const byScale = this.pre.apply(early, ctx); // coarsest first
+    ctx.record?.("pre-processing", byScale);
+    return this.scaleOf.map((c) => (c >= 0 ? byScale[c] : undefined));
+  }
+
+  /** Stack `s`'s input: `x` plus its dispatched feature, if it has one. */
+  into<T extends Flow>(s: number, x: T, feature: T | undefined, ctx: RunContext): T {
+    const add = this.adds[s];
+    return add && feature ? call(add, [x, feature], ctx) : x;
+  }
+}
+
+/**
+ * MSSH §4.1 draws "the 2-D Gaussian heatmap of the ith keypoint at the jth level" with a
+ * standard deviation per level: "the standard deviation of the heatmap on the small scale is
+ * large, and the standard deviation of the heatmap on the large scale is small". Our reading: a
+ * stack fed with pre-processing features coarser than its heatmaps (S/8 features, 32 px, for
+ * 64 px heatmaps) is supervised with the ground truth of that coarser scale (GT/2: σ in GT/2
+ * pixels, twice as wide at the heatmaps' resolution); a stack fed with features at or finer than
+ * its heatmaps keeps the heatmaps' own ground truth (a narrower blob than σ = 1 would be
+ * sub-pixel). The paper gives no values. Returns one factor per stack (1 for the other kinds,
+ * which have one shared ground truth).
+ *
+ * @example
+ * ```ts
+ * stackTargetFactors(resolveModelConfig({ kind: "mssh", stacks: 8, scales: 3 })); // [2, 2, 2, 1, 1, 1, 1, 1]
+ * ```
+ */
+export function stackTargetFactors(config: ModelConfig): number[] {
+  if (config.kind !== "mssh") return new Array(config.stacks).fill(1);
+  return stackScales(config.dispatch, config.scales, config.stacks).map((c) =>
+    c < 0 ? 1 : Math.max(1, Math.round(1 / scaleResolution(c, config.scales)))
+  );
 }
