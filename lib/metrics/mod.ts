@@ -13,3 +13,4 @@ export * from "./pckh.ts";
 export * from "./pck.ts";
 export * from "./presence.ts";
 export * from "./table.ts";
+export * from "./sides.ts";
