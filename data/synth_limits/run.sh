@@ -2,6 +2,8 @@
 # The runs of data/README.md's "What limits a small network", one at a time:
 #   data/synth_limits/run.sh NAME [--set key=value ...]      (base: data/synth_limits/base.json)
 #   BASE=data/synth_limits/long.json data/synth_limits/run.sh L1_easy64_3000
+#   BASE=data/synth_limits/S1_standard_2x32_10000.json data/synth_limits/run.sh S1_standard_2x32_10000
+#     (S1 ran with the default threads: wasm + oneDNN, 2 threads)
 # They ran with KIT_WASM_THREADS=1 on a shared 2-core machine; times in the logs are that machine's.
 cd "$(dirname "$0")/../.."
 name=$1; shift
