@@ -1,5 +1,6 @@
 /**
  * The training loop: stages, epochs, steps, validation, checkpoints, logs and progress.
+ * Validation itself (the split's metric and its scoring) is lib/eval/validate.ts's.
  *
  * A run lives in one directory (`config.json`, `log.jsonl`, `checkpoints/`, `last.json`,
  * `best.json`). Everything a step depends on is a function of (seed, epoch, position) or is in
@@ -12,26 +13,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "@std/path";
 import { openPipeline, type Pipeline } from "../data/pipeline.ts";
-import type { DataConfig } from "../data/config.ts";
-import {
-  evaluateSplit,
-  type SplitEvaluation,
-  type SplitMetric,
-  tidyPredict,
-} from "../eval/dataset.ts";
+import type { SplitEvaluation } from "../eval/dataset.ts";
+import { metricLabel, splitMetric, validate } from "../eval/validate.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
-import {
-  buildModel,
-  countParams,
-  type HeatmapSource,
-  type PoseModel,
-  predictHeatmaps,
-  setTrainable,
-} from "../models/build.ts";
+import { buildModel, countParams, type PoseModel, setTrainable } from "../models/build.ts";
 import { Progress } from "../progress/progress.ts";
-import { FLIC_TORSO } from "../skeleton/flic.ts";
-import { LSP_TORSO } from "../skeleton/lsp.ts";
 import type { ConfigObject } from "../config/config.ts";
 import {
   loadModelWeights,
@@ -91,20 +78,6 @@ export interface TrainResult {
   readonly model: PoseModel;
 }
 
-/**
- * The score a split gets: torso PCK@0.2 for LSP and FLIC, PCKh at `eval.alpha` otherwise.
- *
- * @example
- * ```ts
- * splitMetric(cfg.data, 0.5); // { kind: "pckh", alpha: 0.5 } for SynthPose and MPII
- * ```
- */
-export function splitMetric(data: DataConfig, alpha: number): SplitMetric {
-  if (data.dataset === "lsp") return { kind: "pck", alpha: 0.2, torso: LSP_TORSO };
-  if (data.dataset === "flic") return { kind: "pck", alpha: 0.2, torso: FLIC_TORSO };
-  return { kind: "pckh", alpha };
-}
-
 const freshState: TrainState = {
   step: 0,
   epoch: 0,
@@ -129,44 +102,6 @@ function validationHistory(state: TrainState): Validation[] {
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * Evaluates a model on the validation split of its experiment.
- *
- * @example
- * ```ts
- * const ev = await validate(pm, cfg, valPipeline);
- * ev.result.mean; // PCKh@0.5
- * ```
- */
-export async function validate(
-  pm: PoseModel,
-  cfg: ExperimentConfig,
-  pipeline: Pipeline,
-  options: { live?: boolean; everyMs?: number; label?: string; from?: HeatmapSource } = {},
-): Promise<SplitEvaluation> {
-  const progress = new Progress({
-    total: pipeline.batchesPerEpoch * cfg.eval.batchSize,
-    unit: "samples",
-    label: options.label ?? "validate",
-    live: options.live,
-    everyMs: options.everyMs ?? 10_000,
-  });
-  const ev = await evaluateSplit(
-    tidyPredict((x) => predictHeatmaps(pm, x, options.from)),
-    pipeline,
-    {
-      stride: cfg.data.outputStride,
-      metric: splitMetric(cfg.data, cfg.eval.alpha),
-      flip: cfg.eval.flip,
-      // A model trained with MSSH's negative targets marks occluded joints with negative peaks.
-      signed: cfg.data.occludedTarget === "negative",
-      onBatch: () => progress.tick(cfg.eval.batchSize),
-    },
-  );
-  progress.done();
-  return ev;
 }
 
 /**
@@ -253,7 +188,7 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
       `${countParams(pm).toLocaleString("en")} parameters; ${epochs} epoch(s) x ${stepsPerEpoch} ` +
       `steps of ${cfg.schedule.batchSize} = ${totalSteps} steps; validation on ` +
       `${val.batchesPerEpoch * cfg.eval.batchSize} samples (${
-        splitMetric(cfg.data, cfg.eval.alpha).kind
+        metricLabel(splitMetric(cfg.data, cfg.eval.alpha))
       })`,
   );
 
