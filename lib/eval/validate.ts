@@ -3,14 +3,17 @@
  * gets (torso PCK@0.2 for LSP and FLIC, PCKh at `eval.alpha` otherwise) and the one name that
  * metric is printed under.
  *
- * Training, `deno task eval` and the notebooks all score a split through {@link validate}. The
+ * The training loop does not evaluate. It calls a {@link Validator} after the epochs its
+ * schedule validates (`TrainOptions.validation` in lib/train/loop.ts, by default
+ * {@link openValidator}), so what "validation" means lives here, next to `deno task eval` and the
+ * notebooks that use the same {@link validate}, and a caller can hand a run another one. The
  * dependency runs one way: lib/train imports this module, nothing in lib/eval imports lib/train.
  *
  * @module
  */
 
 import type { DataConfig } from "../data/config.ts";
-import type { Pipeline } from "../data/pipeline.ts";
+import { openPipeline, type Pipeline } from "../data/pipeline.ts";
 import { type HeatmapSource, type PoseModel, predictHeatmaps } from "../models/build.ts";
 import { Progress } from "../progress/progress.ts";
 import { FLIC_TORSO } from "../skeleton/flic.ts";
@@ -112,4 +115,42 @@ export async function validate(
   );
   progress.done();
   return ev;
+}
+
+/** The validation a training run calls after the epochs its schedule validates. */
+export interface Validator {
+  /** The score it reports. */
+  readonly metric: SplitMetric;
+  /** People per pass (the last batch's padding included). */
+  readonly samples: number;
+  /** Scores `pm`'s heatmaps from `from` on one pass of the split. */
+  run(pm: PoseModel, from: HeatmapSource): Promise<SplitEvaluation>;
+  /** Closes the split's pipeline. */
+  close(): void;
+}
+
+/**
+ * The default {@link Validator}: the experiment's `val` split through an eval-mode pipeline.
+ *
+ * @example
+ * ```ts
+ * const validator = await openValidator(cfg, { live: false });
+ * const ev = await validator.run(pm, "final");
+ * validator.close();
+ * ```
+ */
+export async function openValidator(
+  cfg: ValidationConfig,
+  options: Pick<ValidateOptions, "live" | "everyMs"> = {},
+): Promise<Validator> {
+  const pipeline = await openPipeline(cfg.data, "val", {
+    mode: "eval",
+    batchSize: cfg.eval.batchSize,
+  });
+  return {
+    metric: splitMetric(cfg.data, cfg.eval.alpha),
+    samples: pipeline.batchesPerEpoch * cfg.eval.batchSize,
+    run: (pm, from) => validate(pm, cfg, pipeline, { ...options, from }),
+    close: () => pipeline.close(),
+  };
 }

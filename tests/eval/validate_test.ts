@@ -1,8 +1,12 @@
 import { assertEquals } from "@std/assert";
 import { dataConfig, type DatasetName } from "../../lib/data/config.ts";
-import { metricLabel, splitMetric } from "../../lib/eval/validate.ts";
+import { openPipeline } from "../../lib/data/pipeline.ts";
+import { metricLabel, openValidator, splitMetric, validate } from "../../lib/eval/validate.ts";
+import { buildModel } from "../../lib/models/build.ts";
+import { resolveModelConfig } from "../../lib/models/config.ts";
 import { FLIC_TORSO } from "../../lib/skeleton/flic.ts";
 import { LSP_TORSO } from "../../lib/skeleton/lsp.ts";
+import { useTestBackend } from "../../lib/testing/mod.ts";
 
 const data = dataConfig({ inputSize: 32, workers: 0, synth: { valSize: 4 } });
 const on = (dataset: DatasetName) => ({ ...data, dataset });
@@ -20,4 +24,26 @@ Deno.test("a metric is printed under one name: PCKh@alpha or PCK@alpha", () => {
   // An MPII split validated at alpha 0.1 is still PCKh (the training CLI once printed PCK@0.1).
   assertEquals(metricLabel(splitMetric(on("mpii_json"), 0.1)), "PCKh@0.1");
   assertEquals(metricLabel(splitMetric(on("lsp"), 0.5)), "PCK@0.2");
+});
+
+Deno.test("the default validator scores the val split exactly as validate does for deno task eval", async () => {
+  await useTestBackend();
+  const cfg = { data, eval: { batchSize: 4, flip: false, alpha: 0.5 } };
+  const model = { kind: "hourglass", inputSize: 32, stacks: 1, features: 8, depth: 2 };
+  const net = buildModel(resolveModelConfig(model), { seed: 1 });
+  const validator = await openValidator(cfg, { live: false });
+  const pipeline = await openPipeline(data, "val", { mode: "eval", batchSize: 4 });
+  try {
+    assertEquals(validator.samples, 4);
+    assertEquals(validator.metric, { kind: "pckh", alpha: 0.5 });
+    const viaValidator = await validator.run(net, "final");
+    const direct = await validate(net, cfg, pipeline, { live: false });
+    assertEquals(viaValidator.ids, direct.ids);
+    assertEquals(viaValidator.preds, direct.preds);
+    assertEquals(viaValidator.result.mean, direct.result.mean);
+  } finally {
+    validator.close();
+    pipeline.close();
+    net.model.dispose();
+  }
 });
