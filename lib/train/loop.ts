@@ -12,8 +12,10 @@
  * Evaluation does not live here: after the epochs the schedule validates, the loop calls a
  * `Validator` (lib/eval/validate.ts) and only keeps the score, for the learning-rate schedule
  * and best.json. The default validator scores the experiment's `val` split; a caller passes
- * another through `TrainOptions.validation`. The loop imports lib/eval, never the other way
- * round, so `deno task eval`, the notebooks and training score a split the same way.
+ * another through `TrainOptions.validation`. The default is wired here rather than by each
+ * caller, so `deno task train`, the notebooks, reuse.ts and the tests get the same validation
+ * without repeating it; the loop imports lib/eval, never the other way round, so `deno task
+ * eval`, the notebooks and training score a split the same way.
  *
  * @module
  */
