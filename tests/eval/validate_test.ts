@@ -47,3 +47,35 @@ Deno.test("the default validator scores the val split exactly as validate does f
     net.model.dispose();
   }
 });
+
+/** The lib/ folders a module in `folder` (recursively) imports from. */
+async function importedFolders(folder: string): Promise<Map<string, string>> {
+  const root = new URL("../../lib/", import.meta.url);
+  const found = new Map<string, string>();
+  const walk = async (dir: URL) => {
+    for await (const e of Deno.readDir(dir)) {
+      const url = new URL(e.name + (e.isDirectory ? "/" : ""), dir);
+      if (e.isDirectory) await walk(url);
+      if (!e.name.endsWith(".ts")) continue;
+      const text = await Deno.readTextFile(url);
+      for (const m of text.matchAll(/(?:from|import\()\s*"(\.[^"]+)"/g)) {
+        const target = new URL(m[1]!, url).href;
+        if (!target.startsWith(root.href)) continue;
+        found.set(target.slice(root.href.length).split("/")[0]!, url.pathname);
+      }
+    }
+  };
+  await walk(new URL(`${folder}/`, root));
+  return found;
+}
+
+Deno.test("evaluation imports nothing from training or the commands, and data nothing from either", async () => {
+  const evalImports = await importedFolders("eval");
+  for (const later of ["train", "cli"]) {
+    assertEquals(evalImports.get(later), undefined, `lib/eval imports lib/${later}`);
+  }
+  const dataImports = await importedFolders("data");
+  for (const later of ["train", "eval", "cli"]) {
+    assertEquals(dataImports.get(later), undefined, `lib/data imports lib/${later}`);
+  }
+});
