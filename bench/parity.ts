@@ -39,7 +39,7 @@ import {
 import { Progress } from "../lib/progress/mod.ts";
 import { STRUCTURE_GROUPS } from "../lib/skeleton/structure.ts";
 import { type ExperimentConfig, loadExperiment } from "../lib/train/config.ts";
-import { validate } from "../lib/train/loop.ts";
+import { validate } from "../lib/eval/validate.ts";
 import { makeOptimizer, setLearningRate } from "../lib/train/optimizer.ts";
 import { learningRate, stageAt } from "../lib/train/schedule.ts";
 import { trainStep } from "../lib/train/step.ts";

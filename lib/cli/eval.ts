@@ -23,12 +23,12 @@ import { tidyPredict } from "../eval/dataset.ts";
 import { predictHeatmaps } from "../models/build.ts";
 import { Progress } from "../progress/progress.ts";
 import { writePredictions } from "../eval/export.ts";
+import { metricLabel, splitMetric, validate } from "../eval/validate.ts";
 import { KitError } from "../io/errors.ts";
 import { checkOutputFile } from "../io/output.ts";
 import { formatPckTable, formatPerJoint, pckJson } from "../metrics/table.ts";
 import { pckhByVisibility } from "../metrics/pckh.ts";
 import { loadTrained } from "../train/load.ts";
-import { validate } from "../train/loop.ts";
 import { choiceFlag, type Flags, numberFlag, parseFlags, runMain } from "./args.ts";
 
 const USAGE = `usage: deno task eval --checkpoint <run or checkpoint dir> [--which best|last]
@@ -129,11 +129,9 @@ async function main(args: string[]): Promise<void> {
     }
   })();
   await writePredictions(out, ev.preds);
-  const label = data.dataset === "lsp" || data.dataset === "flic"
-    ? "PCK@0.2"
-    : `PCKh@${cfg.eval.alpha}`;
-  const rows = [{ label, result: ev.result }];
-  if (label.startsWith("PCKh")) {
+  const metric = splitMetric(data, cfg.eval.alpha);
+  const rows = [{ label: metricLabel(metric), result: ev.result }];
+  if (metric.kind === "pckh") {
     const split = pckhByVisibility(ev.gt, ev.preds, ev.norms, {
       alpha: cfg.eval.alpha,
       zeroHeadSize: "exclude",

@@ -134,6 +134,7 @@ async function trainCommand(args: string[], controller: AbortController): Promis
     { openDataset },
     { loadExperiment, resolveExperiment },
     { train },
+    { metricLabel, splitMetric },
   ] = await Promise.all([
     import("../backend/select.ts"),
     import("../config/config.ts"),
@@ -143,6 +144,7 @@ async function trainCommand(args: string[], controller: AbortController): Promis
     import("../data/open.ts"),
     import("../train/config.ts"),
     import("../train/loop.ts"),
+    import("../eval/validate.ts"),
   ]);
   const flags = parseFlags(args, {
     string: ["config", "out", "resume", "backend"],
@@ -208,10 +210,7 @@ async function trainCommand(args: string[], controller: AbortController): Promis
   }
   const ev = result.lastEvaluation;
   if (ev) {
-    const label =
-      ev.result.alpha === 0.5 && cfg.data.dataset !== "lsp" && cfg.data.dataset !== "flic"
-        ? "PCKh@0.5"
-        : `PCK@${ev.result.alpha}`;
+    const label = metricLabel(splitMetric(cfg.data, cfg.eval.alpha));
     console.log(
       `\nvalidation (${ev.ids.length} people, ${cfg.data.dataset}, step ${result.state.step}):`,
     );

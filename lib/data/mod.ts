@@ -1,6 +1,6 @@
 /**
  * Data: SynthPose (the kit's procedural default dataset), the MPII / LSP / FLIC readers,
- * augmentation, keypoint masking and the batched, prefetching input pipeline (issue 3).
+ * augmentation, keypoint masking and the batched, prefetching input pipeline.
  *
  * @module
  */

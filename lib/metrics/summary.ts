@@ -27,7 +27,7 @@ export interface TableRules {
   readonly meanJoints: readonly number[];
 }
 
-/** The rate at each threshold: the Mean and every joint. */
+/** The rate (percent) at each threshold: the Mean and every joint (lib/viz draws it as curves). */
 export interface PckCurve {
   readonly alphas: readonly number[];
   readonly mean: readonly (number | null)[];

@@ -5,7 +5,7 @@
  * per weight tensor: ~6,000 tiny kernel calls per step for a 2-stack hourglass's ~400 tensors,
  * which cost more than the arithmetic. This subclass concatenates the gradients, weights and
  * optimizer state into flat vectors, runs the same element-wise update once, and splits the
- * results back (measured: 37-50 ms -> 8-10 ms per step on wasm for 545k parameters).
+ * results back. Step times with and without it: bench/RESULTS.md (`deno task bench`).
  *
  * Per element the operations and their order are tfjs's, so the weights it produces are the
  * same; its state (`name/rms`, `name/momentum` per weight, in the same order) and class name

@@ -1,6 +1,6 @@
 /**
  * One training step: forward in training mode, the loss, gradients of the trainable weights
- * only, one optimiser update. The training loop (issue 6) calls this once per batch.
+ * only, one optimiser update. The training loop (epoch.ts) calls this once per batch.
  *
  * @module
  */

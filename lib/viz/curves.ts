@@ -6,17 +6,10 @@
  * @module
  */
 
+import type { PckCurve } from "../metrics/summary.ts";
 import { JOINT_LABELS, JOINT_SIDES, MEAN_EXCLUDED, PART_JOINTS, PARTS } from "../skeleton/mod.ts";
 import type { VegaLiteSpec } from "./bundle.ts";
 import { SIDE_COLORS } from "./draw.ts";
-
-/** The curve part of a `PckResult`: rates in percent per threshold. */
-export interface CurveData {
-  readonly alphas: readonly number[];
-  readonly mean: readonly (number | null)[];
-  /** `perJoint[a][j]`: rate of joint `j` at `alphas[a]`. */
-  readonly perJoint: readonly (readonly (number | null)[])[];
-}
 
 /** Options of {@link pckCurvesSpec}. */
 export interface PckCurvesOptions {
@@ -53,7 +46,7 @@ function panelOf(j: number): string {
  * await show(await vegaLiteBundle(pckCurvesSpec(ev.result.curve, { title: "PCKh by joint" })));
  * ```
  */
-export function pckCurvesSpec(curve: CurveData, o: PckCurvesOptions): VegaLiteSpec {
+export function pckCurvesSpec(curve: PckCurve, o: PckCurvesOptions): VegaLiteSpec {
   const metric = o.metric ?? "PCKh";
   const rows: Record<string, unknown>[] = [];
   const numJoints = curve.perJoint[0]?.length ?? 0;

@@ -1,7 +1,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { annotationsOf, meanPoseBaseline } from "../../lib/data/baseline.ts";
 import { openDataset, openPipeline } from "../../lib/data/mod.ts";
-import { loadTrained, resolveExperiment, validate } from "../../lib/train/mod.ts";
+import { validate } from "../../lib/eval/validate.ts";
+import { loadTrained, resolveExperiment } from "../../lib/train/mod.ts";
 import { useTestBackend } from "../../lib/testing/backend.ts";
 
 const TRAINED = new URL("../../data/trained/synth-hourglass-tiny", import.meta.url).pathname;
