@@ -1,13 +1,11 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
-  dataChoices,
   dataConfig,
   dataDefaults,
   SYNTH_LEVEL_KNOBS,
   synthImageSize,
   validateDataConfig,
 } from "../../lib/data/config.ts";
-import { mergeConfig } from "../../lib/config/config.ts";
 import { resolveExperiment } from "../../lib/train/config.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
@@ -58,15 +56,10 @@ Deno.test("unknown keys, bad choices and out-of-range values are named", () => {
 });
 
 Deno.test("the data section composes into an experiment config under data", () => {
-  const exp = mergeConfig({ data: dataDefaults, seed: 1 }, { data: { synth: { poses: "bank" } } }, {
-    choices: dataChoices,
-  });
-  assertEquals(exp.data.synth.poses, "bank");
+  const exp = resolveExperiment({ data: { synth: { poses: "bank" } } });
+  assertEquals(exp.data, { ...dataDefaults, synth: { ...dataDefaults.synth, poses: "bank" } });
   assertThrows(
-    () =>
-      mergeConfig({ data: dataDefaults }, { data: { synth: { poses: "random" } } }, {
-        choices: dataChoices,
-      }),
+    () => resolveExperiment({ data: { synth: { poses: "random" } } }),
     KitError,
     '"data.synth.poses" must be one of bank, kinematic, mixed',
   );
