@@ -73,7 +73,7 @@ Deno.test("occluded joints get positive targets unless the config asks for MSSH'
     KitError,
     'config key "data.occludedTarget" must be one of positive, negative; got "minus"',
   );
-  // A config built in code skips mergeConfig; the range check still names the bad value.
+  // A config built in code is checked by the same schema, which names the bad value.
   assertThrows(
     () => validateDataConfig({ ...dataDefaults, occludedTarget: "zero" as "positive" }),
     KitError,
