@@ -95,8 +95,10 @@ const knobShape = {
   sideColors: probability(),
 };
 
+const knobSchema = strict(knobShape);
+
 /** The knobs a SynthPose level sets. */
-export type SynthKnobs = Infer<ReturnType<typeof strict<typeof knobShape>>>;
+export type SynthKnobs = Infer<typeof knobSchema>;
 
 /**
  * The knobs of each SynthPose level. `hard` is the full difficulty the generator was built
