@@ -10,6 +10,7 @@
 
 import { BACKEND_CHOICES } from "../backend/select.ts";
 import {
+  atLeast,
   combineOverrides,
   expect,
   type Infer,
@@ -76,7 +77,7 @@ export const experimentSchema = section({
     /** Write a step record to the log every this many steps. */
     logEvery: int(1).default(10),
     /** Also checkpoint within an epoch when this many minutes passed (0 = only per epoch). */
-    checkpointMinutes: z.number().refine((m) => m >= 0, { message: "a number >= 0" }).default(30),
+    checkpointMinutes: atLeast().default(30),
   }),
 }).superRefine(checkAcrossSections);
 
