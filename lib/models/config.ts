@@ -63,7 +63,10 @@ const common = {
   block: z.enum(BLOCK_KINDS).default("bottleneck"),
 };
 
-/** Heatmap factors a head emits: some of 1, 2, 4, 8, starting with 1, increasing. */
+/**
+ * Heatmap factors a head emits: some of 1, 2, 4, 8, starting with 1, increasing. Typed as
+ * `number[]` (the literal check stays at run time) so code can pass factors it computed.
+ */
 const factors = () =>
   z.array(z.literal(HEAD_FACTORS)).default(() => [...HEAD_FACTORS]) as z.ZodDefault<
     z.ZodArray<z.ZodType<number>>
