@@ -8,13 +8,8 @@
 
 import { join } from "@std/path";
 import { initBackend, parseBackend } from "../backend/select.ts";
-import { combineOverrides, mergeConfig, parseSet } from "../config/config.ts";
-import {
-  dataChoices,
-  type DataConfig,
-  DATASET_CHOICES,
-  validateDataConfig,
-} from "../data/config.ts";
+import { combineOverrides, parseSet } from "../config/config.ts";
+import { type DataConfig, dataConfig, DATASET_CHOICES } from "../data/config.ts";
 import { openPipeline } from "../data/pipeline.ts";
 import { openDataset } from "../data/open.ts";
 import { cropConvention } from "../data/prepare.ts";
@@ -85,12 +80,8 @@ async function main(args: string[]): Promise<void> {
     }),
     limit > 0 ? (split === "val" ? { valLimit: limit } : { trainLimit: limit }) : {},
   );
-  const prefixed = Object.fromEntries(Object.entries(dataChoices).map(([k, v]) => [k.slice(5), v]));
-  const data = validateDataConfig(
-    mergeConfig(cfg.data as unknown as Record<string, never>, dataOverride, {
-      choices: prefixed,
-    }) as unknown as DataConfig,
-  );
+  // The checkpoint's data section with the flags on top, checked like any data config.
+  const data = dataConfig(combineOverrides(cfg.data, dataOverride));
   if (data.inputSize !== cfg.data.inputSize) {
     throw new KitError(
       `data.inputSize must stay ${cfg.data.inputSize}, the size the model was trained on`,

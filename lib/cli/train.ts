@@ -9,7 +9,6 @@
 // imported inside main, so an early Ctrl-C is handled (not the default kill) within a moment.
 import { join } from "@std/path";
 import { KitError } from "../io/errors.ts";
-import type { ExperimentConfig } from "../train/config.ts";
 import { parseFlags, runMain, userPath } from "./args.ts";
 
 /** The experiment `deno task train` runs when given none. */
@@ -132,7 +131,7 @@ async function trainCommand(args: string[], controller: AbortController): Promis
     { formatPckTable },
     { annotationsOf, meanPoseBaseline },
     { openDataset },
-    { loadExperiment, resolveExperiment },
+    { loadExperiment },
     { train },
     { metricLabel, splitMetric },
   ] = await Promise.all([
@@ -157,21 +156,14 @@ async function trainCommand(args: string[], controller: AbortController): Promis
   if (resume && flags.config) {
     throw new KitError("--resume continues with the run's own config.json; drop --config");
   }
-  let cfg: ExperimentConfig;
-  let source: string;
-  if (resume) {
-    source = join(resume, "config.json");
-    let saved: unknown;
-    try {
-      saved = JSON.parse(await Deno.readTextFile(source));
-    } catch (e) {
-      throw new KitError(`${source}: cannot read the run's config (${(e as Error).message})`);
-    }
-    cfg = resolveExperiment(saved, sets);
-  } else {
-    source = flags.config === undefined ? DEFAULT_EXPERIMENT : userPath(flags.config as string);
-    cfg = await loadExperiment(source, sets);
-  }
+  // A resumed run continues with its own config.json; either way the file goes through
+  // loadExperiment, so its errors name the file (or the --set) and the key.
+  const source = resume
+    ? join(resume, "config.json")
+    : flags.config === undefined
+    ? DEFAULT_EXPERIMENT
+    : userPath(flags.config as string);
+  const cfg = await loadExperiment(source, sets);
   const backend = flags.backend ? parseBackend(flags.backend as string) : cfg.backend;
   const explicitDir = flags.out === undefined
     ? (cfg.output.dir || undefined)
@@ -188,7 +180,7 @@ async function trainCommand(args: string[], controller: AbortController): Promis
   console.log(
     `experiment ${cfg.name} from ${source}${sets.length ? ` with ${sets.join(" ")}` : ""}`,
   );
-  console.log(formatConfig(cfg as unknown as Record<string, never>));
+  console.log(formatConfig(cfg));
   await initBackend(backend);
 
   if (controller.signal.aborted) {

@@ -1,13 +1,18 @@
 /**
- * One typed config for the whole run. Each component exports its defaults as plain JSON; they
- * compose into an experiment config, and user overrides (an experiment file, `--set` flags) are
- * merged onto the defaults with every key and type checked, so a typo fails with its name
- * instead of being ignored.
+ * One typed config for the whole run, declared once per section as a zod schema: each key's
+ * type, default, closed choices and range are one line, and the TypeScript type is inferred from
+ * it. Sections are strict objects, so a typo fails with its dotted name instead of being
+ * ignored; a missing key takes its default. Checks that span keys are `.superRefine` steps
+ * calling `expect`. `parseConfig` turns zod's first issue into a KitError that names the
+ * dotted key, what it must be and the value it got.
  *
  * @module
  */
 
+import { z } from "zod";
 import { KitError } from "../io/errors.ts";
+
+export { z };
 
 /** A JSON value allowed in a config: no functions, classes or tensors. */
 export type ConfigValue =
@@ -21,21 +26,148 @@ export type ConfigValue =
 /** A config object. */
 export type ConfigObject = { readonly [key: string]: ConfigValue };
 
-/** Allowed values of closed-choice keys, by dotted path (e.g. `"optimizer.name"`). */
-export type Choices = Readonly<Record<string, readonly (string | number)[]>>;
+/** `T` with every property and array read-only, all the way down. */
+export type DeepReadonly<T> = T extends readonly (infer U)[] ? readonly DeepReadonly<U>[]
+  : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+  : T;
 
 /**
- * Discriminated unions inside a config: at `path`, the value of `key` (e.g. `model.kind`)
- * selects the defaults the rest of the object is checked against.
+ * The config type a schema produces, read-only.
+ *
+ * @example
+ * ```ts
+ * const optimizerSchema = section({ lr: positive().default(1e-3) });
+ * type OptimizerConfig = Infer<typeof optimizerSchema>; // { readonly lr: number }
+ * ```
  */
-export type Variants = Readonly<
-  Record<string, { readonly key: string; readonly defaults: (tag: string) => ConfigObject }>
->;
+export type Infer<S extends z.ZodType> = DeepReadonly<z.output<S>>;
 
-/** How a merge checks values. */
-export interface MergeRules {
-  readonly choices?: Choices;
-  readonly variants?: Variants;
+/** Prefix of an unknown-key issue's message: the keys the section does have follow. */
+const KNOWN = "has: ";
+
+/**
+ * A strict object: unknown keys are rejected (named with the keys it has), missing ones take
+ * their defaults. Use `section` for a config section; this is the object itself, for unions.
+ *
+ * @example
+ * ```ts
+ * const hourglass = strict({ kind: z.literal("hourglass"), stacks: int(1).default(8) });
+ * ```
+ */
+export function strict<S extends z.core.$ZodLooseShape>(shape: S): z.ZodObject<S, z.core.$strict> {
+  const known = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (iss) => iss.code === "unrecognized_keys" ? `${KNOWN}${known}` : undefined,
+  });
+}
+
+/**
+ * A config section: a `strict` object that is itself optional, so an override that leaves the
+ * whole section out gets every default.
+ *
+ * @example
+ * ```ts
+ * const evalSchema = section({ every: int(1).default(1), flip: z.boolean().default(false) });
+ * evalSchema.parse({}); // { every: 1, flip: false }
+ * ```
+ */
+export function section<S extends z.core.$ZodLooseShape>(shape: S) {
+  return strict(shape).prefault({} as z.input<z.ZodObject<S, z.core.$strict>>);
+}
+
+/**
+ * A number for which `ok` holds; `want` completes the error's "must be ...".
+ *
+ * @example
+ * ```ts
+ * const sigma = num("> 0", (v) => v > 0).default(1);
+ * ```
+ */
+export function num(want: string, ok: (v: number) => boolean): z.ZodNumber {
+  return z.number().refine(ok, { message: want });
+}
+
+/**
+ * An integer in `min..max`.
+ *
+ * @example
+ * ```ts
+ * const stacks = int(1).default(8); // "must be an integer >= 1"
+ * const depth = int(1, 6).default(4); // "must be an integer in 1..6"
+ * ```
+ */
+export function int(min: number, max = Infinity): z.ZodNumber {
+  return num(
+    max === Infinity ? `an integer >= ${min}` : `an integer in ${min}..${max}`,
+    (v) => Number.isInteger(v) && v >= min && v <= max,
+  );
+}
+
+/**
+ * A number >= `min` (by default 0).
+ *
+ * @example
+ * ```ts
+ * const alpha = atLeast().default(1); // "must be a number >= 0"
+ * ```
+ */
+export function atLeast(min = 0): z.ZodNumber {
+  return num(`a number >= ${min}`, (v) => v >= min);
+}
+
+/**
+ * A number > 0.
+ *
+ * @example
+ * ```ts
+ * const lr = positive().default(2.5e-4); // "must be a number > 0"
+ * ```
+ */
+export function positive(): z.ZodNumber {
+  return num("a number > 0", (v) => v > 0);
+}
+
+/**
+ * A probability, in [0, 1].
+ *
+ * @example
+ * ```ts
+ * const flipProb = probability().default(0.5); // "must be in [0, 1]"
+ * ```
+ */
+export function probability(): z.ZodNumber {
+  return num("in [0, 1]", (v) => v >= 0 && v <= 1);
+}
+
+/**
+ * In a `.superRefine` step: reports `path` (dotted, relative to the refined object, e.g.
+ * `"augment.flip"` or `"stages[0].trains"`) as "must be `want`; got `value`" unless `ok`.
+ * Returns `ok`, so later checks can depend on earlier ones.
+ *
+ * @example
+ * ```ts
+ * strict({ min: z.number(), max: z.number() }).superRefine((c, ctx) => {
+ *   expect(ctx, c.max >= c.min, "max", ">= min", c.max);
+ * });
+ * ```
+ */
+export function expect(
+  ctx: z.RefinementCtx,
+  ok: boolean,
+  path: string,
+  want: string,
+  value: unknown,
+): boolean {
+  if (!ok) {
+    const segments = path.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== "")
+      .map((s) => /^\d+$/.test(s) ? Number(s) : s);
+    ctx.addIssue({ code: "custom", path: segments, message: want, input: value });
+  }
+  return ok;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function typeName(v: unknown): string {
@@ -44,141 +176,77 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function show(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function checkChoice(path: string, value: unknown, rules: MergeRules): void {
-  const allowed = rules.choices?.[path];
-  if (allowed && !allowed.includes(value as string | number)) {
-    throw new KitError(
-      `config key "${path}" must be one of ${allowed.join(", ")}; got ${show(value)}`,
-    );
-  }
-}
-
-function mergeValue(def: ConfigValue, over: unknown, path: string, rules: MergeRules): ConfigValue {
-  if (isObject(def)) {
-    if (!isObject(over)) {
-      throw new KitError(`config key "${path}" must be an object; got ${show(over)}`);
-    }
-    return mergeObject(def as ConfigObject, over, path, rules);
-  }
-  if (def === null) {
-    // Optional values (a resume path, a limit) default to null and take any scalar.
-    if (over !== null && !["number", "string", "boolean"].includes(typeof over)) {
-      throw new KitError(
-        `config key "${path}" takes a number, string or boolean; got ${show(over)}`,
-      );
-    }
-    return over as ConfigValue;
-  }
-  if (Array.isArray(def)) {
-    if (!Array.isArray(over)) {
-      throw new KitError(`config key "${path}" must be an array; got ${show(over)}`);
-    }
-    const first = def[0];
-    return over.map((item, i) =>
-      first === undefined
-        ? checkPlain(item, `${path}[${i}]`)
-        : mergeValue(first, item, `${path}[${i}]`, {
-          ...rules,
-          choices: rules.choices?.[path] ? { [`${path}[${i}]`]: rules.choices[path]! } : {},
-        })
-    );
-  }
-  if (typeof over !== typeof def) {
-    throw new KitError(`config key "${path}" must be a ${typeName(def)}; got ${show(over)}`);
-  }
-  if (typeof over === "number" && !Number.isFinite(over)) {
-    throw new KitError(`config key "${path}" must be a finite number; got ${over}`);
-  }
-  checkChoice(path, over, rules);
-  return over as ConfigValue;
-}
-
-function checkPlain(v: unknown, path: string): ConfigValue {
-  if (v === null || ["number", "string", "boolean"].includes(typeof v)) return v as ConfigValue;
-  if (Array.isArray(v)) return v.map((x, i) => checkPlain(x, `${path}[${i}]`));
-  if (isObject(v) && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [k, checkPlain(x, `${path}.${k}`)]),
-    );
-  }
-  throw new KitError(`config key "${path}" holds a ${typeName(v)}, not plain JSON`);
-}
-
-function mergeObject(
-  defaults: ConfigObject,
-  over: Record<string, unknown>,
-  path: string,
-  rules: MergeRules,
-): ConfigObject {
-  let base = defaults;
-  const variant = rules.variants?.[path];
-  if (variant) {
-    const tag = over[variant.key] ?? defaults[variant.key];
-    checkChoice(join(path, variant.key), tag, rules);
-    if (typeof tag !== "string") {
-      throw new KitError(
-        `config key "${join(path, variant.key)}" must be a string; got ${show(tag)}`,
-      );
-    }
-    // Switching variant starts from that variant's defaults, not the previous variant's keys.
-    base = tag === defaults[variant.key] ? defaults : variant.defaults(tag);
-  }
-  const out: Record<string, ConfigValue> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const keyPath = join(path, key);
-    if (!(key in base)) {
-      const known = Object.keys(base).join(", ");
-      throw new KitError(`unknown config key "${keyPath}" (${path || "the config"} has: ${known})`);
-    }
-    out[key] = mergeValue(base[key]!, value, keyPath, rules);
-  }
-  return out;
-}
-
-function join(path: string, key: string): string {
+function join(path: string, key: string | number): string {
+  if (typeof key === "number") return `${path}[${key}]`;
   return path ? `${path}.${key}` : key;
 }
 
-/**
- * Merges an override onto defaults, rejecting unknown keys (named with their full dotted path),
- * wrong types, non-finite numbers and values outside closed choices. Defaults are not modified.
- *
- * @example
- * ```ts
- * const cfg = mergeConfig({ optimizer: { name: "rmsprop", lr: 2.5e-4 } }, { optimizer: { lr: 1e-3 } });
- * cfg.optimizer.lr; // 0.001
- * mergeConfig({ optimizer: { lr: 1 } }, { optimizer: { lrr: 1 } });
- * // throws KitError: unknown config key "optimizer.lrr" (optimizer has: lr)
- * ```
- */
-export function mergeConfig<T extends ConfigObject>(
-  defaults: T,
-  override: unknown,
-  rules: MergeRules = {},
-): T {
-  if (!isObject(override)) throw new KitError(`a config must be an object; got ${show(override)}`);
-  return mergeObject(defaults, override, "", rules) as T;
+/** One zod issue as the kit's message: the dotted key, what it must be, what it got. */
+function describe(issue: z.core.$ZodIssue, prefix: string): string {
+  const path = issue.path.reduce<string>((p, k) => join(p, k as string | number), prefix);
+  const got = show(issue.input);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const has = issue.message.startsWith(KNOWN)
+        ? ` (${path || "the config"} ${issue.message})`
+        : "";
+      return `unknown config key "${join(path, issue.keys[0]!)}"${has}`;
+    }
+    case "invalid_value":
+      return `config key "${path}" must be one of ${issue.values.join(", ")}; got ${got}`;
+    case "invalid_union": {
+      // A discriminated union (the model on `kind`) names its options and the whole object.
+      const { discriminator, options } = issue as { discriminator?: string; options?: unknown[] };
+      if (discriminator && options && isObject(issue.input)) {
+        const tag = show(issue.input[discriminator]);
+        return `config key "${path}" must be one of ${options.join(", ")}; got ${tag}`;
+      }
+      return `config key "${path}" ${issue.message}; got ${got}`;
+    }
+    case "invalid_type": {
+      const received = (issue as { received?: string }).received;
+      if (issue.expected === "number" && (received === "Infinity" || received === "NaN")) {
+        return `config key "${path}" must be a finite number; got ${received}`;
+      }
+      if (path === "") return `a config must be an object; got ${got}`;
+      const article = /^[aeiou]/.test(issue.expected) ? "an" : "a";
+      return `config key "${path}" must be ${article} ${issue.expected}; got ${got}`;
+    }
+    case "custom":
+      return `config key "${path}" must be ${issue.message}; got ${got}`;
+    default:
+      return `config key "${path}": ${issue.message}; got ${got}`;
+  }
 }
 
 /**
- * Checks a complete config against the rules without changing it: every closed choice and
- * variant is validated. Use on configs built in code.
+ * Parses `value` with a config schema: the config with every default filled in, or a KitError
+ * naming the first problem's dotted key (under `prefix`, e.g. `"data"`) and value. An unknown
+ * key is reported before anything else, since it is most often a typo of a key whose value then
+ * looks missing.
  *
  * @example
  * ```ts
- * validateConfig(defaults, { choices: { "optimizer.name": ["adam", "rmsprop", "sgd"] } });
+ * const schema = section({ optimizer: section({ lr: positive().default(2.5e-4) }) });
+ * parseConfig(schema, { optimizer: { lr: 1e-3 } }).optimizer.lr; // 0.001
+ * parseConfig(schema, { optimizer: { lrr: 1 } });
+ * // throws KitError: unknown config key "optimizer.lrr" (optimizer has: lr)
  * ```
  */
-export function validateConfig<T extends ConfigObject>(config: T, rules: MergeRules = {}): T {
-  return mergeConfig(config, config, rules);
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix = "",
+): z.output<S> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const first = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0]!;
+  throw new KitError(describe(first, prefix));
 }
 
 /**
@@ -218,9 +286,9 @@ export function parseSet(assignment: string): Record<string, unknown> {
 
 /**
  * Deep-merges plain override objects, later ones winning: combines an experiment file with
- * several `--set` flags before `mergeConfig` checks the result. `undefined` stands for no
- * override; any other non-object (an experiment file holding `[]`, `"x"` or `null`) is a
- * KitError, never silently the defaults.
+ * several `--set` flags before a schema checks the result. Arrays are replaced, not merged.
+ * `undefined` stands for no override; any other non-object (an experiment file holding `[]`,
+ * `"x"` or `null`) is a KitError, never silently the defaults.
  *
  * @example
  * ```ts
@@ -253,11 +321,11 @@ export function combineOverrides(...overrides: unknown[]): Record<string, unknow
  * formatConfig({ optimizer: { lr: 0.001 } }); // "optimizer.lr = 0.001"
  * ```
  */
-export function formatConfig(config: ConfigObject, prefix = ""): string {
+export function formatConfig(config: object, prefix = ""): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(config)) {
     const path = join(prefix, k);
-    if (isObject(v)) lines.push(formatConfig(v as ConfigObject, path));
+    if (isObject(v)) lines.push(formatConfig(v, path));
     else lines.push(`${path} = ${JSON.stringify(v)}`);
   }
   return lines.filter((l) => l.length > 0).join("\n");

@@ -1,13 +1,23 @@
 /**
  * The data config: which dataset, where it lives, crop and target sizes, SynthPose's difficulty
- * knobs, augmentation and keypoint masking. Plain JSON; the experiment config holds it under the
- * key `data`, so dotted paths in messages and choices start with `data.`.
+ * knobs, augmentation and keypoint masking, declared once as a schema (`dataSchema`). Plain JSON;
+ * the experiment config holds it under the key `data`, so dotted paths in messages start with `data.`.
  *
  * @module
  */
 
-import { type Choices, combineOverrides, mergeConfig } from "../config/config.ts";
-import { KitError } from "../io/errors.ts";
+import {
+  combineOverrides,
+  expect,
+  type Infer,
+  int,
+  num,
+  parseConfig,
+  probability,
+  section,
+  strict,
+  z,
+} from "../config/config.ts";
 
 /** Datasets the kit reads. */
 export const DATASET_CHOICES = ["synth", "mpii_h5", "mpii_json", "lsp", "flic"] as const;
@@ -47,55 +57,48 @@ export type OccludedTarget = typeof OCCLUDED_TARGETS[number];
 /** What the pipeline does with a sample whose image cannot be loaded. */
 export const ON_ERROR_CHOICES = ["skip", "fail"] as const;
 
-/** SynthPose's size and difficulty knobs. */
-export type SynthConfig = SynthKnobs & {
-  /**
-   * The difficulty level whose knobs this config starts from; knobs given explicitly (in the
-   * experiment file or by `--set`) override the level's.
-   */
-  readonly level: SynthLevel;
-  /** Seed of the whole dataset: sample `i` of a split depends only on (seed, split, i). */
-  readonly seed: number;
-  readonly trainSize: number;
-  readonly valSize: number;
-  /** Side of the square scenes in px; 0 = auto (4/3 of `inputSize`, so crops are not upsampled). */
-  readonly imageSize: number;
-};
-
-/** The knobs a SynthPose level sets. */
-export type SynthKnobs = {
-  readonly poses: typeof POSE_SOURCES[number];
+/** The knobs a SynthPose level sets (their defaults are the level's, see `SYNTH_LEVEL_KNOBS`). */
+const knobShape = {
+  poses: z.enum(POSE_SOURCES),
   /** With `poses: "mixed"`, the fraction of people posed by the kinematic model. */
-  readonly kinematicFraction: number;
+  kinematicFraction: probability(),
   /** Person box (`200 * scale` px) as a fraction of the scene side, `[min, max]`. */
-  readonly personScale: readonly number[];
+  personScale: z.array(z.number()).refine(
+    (s) => s.length === 2 && s[0]! > 0 && s[0]! <= s[1]!,
+    { message: "[min, max] with 0 < min <= max" },
+  ),
   /** Standard deviation (degrees) of the whole person's in-plane rotation. */
-  readonly rotation: number;
+  rotation: num(">= 0", (v) => v >= 0),
   /** Standard deviation (degrees) of each bone's angle around the bank pose. */
-  readonly poseJitter: number;
+  poseJitter: num(">= 0", (v) => v >= 0),
   /** Standard deviation of the per-person limb length and width factors (body proportions). */
-  readonly proportions: number;
+  proportions: num("in [0, 0.5)", (v) => v >= 0 && v < 0.5),
   /** Number of background clutter shapes. */
-  readonly clutter: number;
+  clutter: int(0),
   /** Number of limb-like background shapes (skin and cloth coloured, tapered). */
-  readonly limbClutter: number;
+  limbClutter: int(0),
   /** Probability of an object occluding one of the target's joints (a second with half that). */
-  readonly occluders: number;
+  occluders: probability(),
   /** Probability of another person overlapping the target (each further one with half that). */
-  readonly distractors: number;
-  readonly maxDistractors: number;
+  distractors: probability(),
+  maxDistractors: int(0),
   /** Pixel noise standard deviation on the 0-255 scale. */
-  readonly noise: number;
+  noise: num(">= 0", (v) => v >= 0),
   /** Strength of the global illumination gradient (0 = flat lighting). */
-  readonly lighting: number;
+  lighting: probability(),
   /**
    * Faces on heads that face the camera and hair over heads that face away: the cue real
    * photographs give for MPII's person-centric left and right (see lib/data/synth/body.ts).
    */
-  readonly face: boolean;
+  face: z.boolean(),
   /** Probability that a person wears the side colour code (right limbs warm, left limbs cool). */
-  readonly sideColors: number;
+  sideColors: probability(),
 };
+
+const knobSchema = strict(knobShape);
+
+/** The knobs a SynthPose level sets. */
+export type SynthKnobs = Infer<typeof knobSchema>;
 
 /**
  * The knobs of each SynthPose level. `hard` is the full difficulty the generator was built
@@ -173,137 +176,137 @@ export const SYNTH_LEVEL_AUGMENT: Readonly<Record<SynthLevel, Partial<AugmentCon
 export const DEFAULT_SYNTH_LEVEL: SynthLevel = "standard";
 
 /** Augmentation as in Newell et al. and Ke et al.: rotation, scaling, flip, colour jitter. */
-export type AugmentConfig = {
-  readonly enabled: boolean;
+const augmentSchema = section({
+  enabled: z.boolean().default(true),
   /** Maximum rotation in degrees (uniform in +-rotation; `normal` draws N(0, rotation) clipped to +-2x). */
-  readonly rotation: number;
+  rotation: num("in [0, 180]", (v) => v >= 0 && v <= 180).default(30),
   /** Probability that a sample is rotated at all (pose-hg-train: 0.4; the kit keeps 0.6, configs/README.md). */
-  readonly rotationProb: number;
-  readonly rotationDist: typeof ROTATION_DISTS[number];
+  rotationProb: probability().default(0.6),
+  rotationDist: z.enum(ROTATION_DISTS).default("uniform"),
   /** Zoom range: the crop box is divided by a factor drawn uniformly in [scaleMin, scaleMax]. */
-  readonly scaleMin: number;
-  readonly scaleMax: number;
-  readonly flip: boolean;
-  readonly flipProb: number;
+  scaleMin: num("> 0", (v) => v > 0).default(0.75),
+  scaleMax: z.number().default(1.25),
+  flip: z.boolean().default(true),
+  flipProb: probability().default(0.5),
   /** Per-channel gain drawn uniformly in [1 - colorJitter, 1 + colorJitter] (pose-hg-train: 0.2). */
-  readonly colorJitter: number;
-};
+  colorJitter: num("in [0, 1)", (v) => v >= 0 && v < 1).default(0.2),
+}).superRefine((a, ctx) => {
+  expect(ctx, a.scaleMax >= a.scaleMin, "scaleMax", ">= augment.scaleMin", a.scaleMax);
+});
 
-/** Keypoint masking (Ke et al. §III-D, Fig. 5), applied to training crops when enabled. */
-export type MaskingConfig = {
-  readonly enabled: boolean;
-  /** Probability of pasting a background patch over a joint (simulated occlusion). */
-  readonly background: number;
-  /** Probability of pasting a joint's patch onto nearby background (simulated duplicate joint). */
-  readonly duplicate: number;
-  /** Patch side as a fraction of the crop side. */
-  readonly patchSize: number;
-};
-
-/** The whole data section. */
-export type DataConfig = {
-  readonly dataset: DatasetName;
-  /** Dataset folder; "" = `data/mpii`, `data/lsp` or `data/flic` (see data/README.md). */
-  readonly root: string;
-  /** Image folder; "" = `<root>/images`. */
-  readonly imageDir: string;
-  /** Annotation files per split; "" = the layout's default under `<root>`. */
-  readonly annotations: { readonly train: string; readonly val: string };
-  /** Use only the first N samples of a split (0 = all). */
-  readonly trainLimit: number;
-  readonly valLimit: number;
-  /** Crop side in px (the network input). */
-  readonly inputSize: number;
-  /** Input px per output-map px. */
-  readonly outputStride: number;
-  /** Gaussian sigma of the targets, in map px. */
-  readonly sigma: number;
-  /** Target pyramid factors relative to the output map (Ke et al.'s GT, GT/2, GT/4, GT/8). */
-  readonly pyramidFactors: readonly number[];
-  /**
-   * Sign of an occluded joint's target (visibility 1 = annotated but occluded, including joints
-   * keypoint masking covers): "positive" (default) = amplitude +1 like a visible joint;
-   * "negative" = MSSH's Eq. 1, amplitude -1 at every pyramid level. Missing joints (visibility
-   * 0) stay all-zero maps. With "negative", evaluation decodes signed maps (location and
-   * confidence from |h|, a negative peak = predicted occluded).
-   */
-  readonly occludedTarget: OccludedTarget;
-  /** Crop box = `200 * scale * cropPadding`; null = the dataset's convention (MPII: 1.25). */
-  readonly cropPadding: number | null;
-  /** Crop centre moved `cropShiftY * scale` px down; null = the dataset's convention (MPII: 15). */
-  readonly cropShiftY: number | null;
-  /** Average-pool large images before warping so that downscaled crops do not alias. */
-  readonly antialias: boolean;
-  /** Web workers that load, render and prepare samples (0 = on the main thread). */
-  readonly workers: number;
-  /** Batches prepared ahead of the one being trained on. */
-  readonly prefetch: number;
-  readonly onError: typeof ON_ERROR_CHOICES[number];
-  readonly synth: SynthConfig;
-  readonly augment: AugmentConfig;
-  readonly masking: MaskingConfig;
-};
-
-/** Defaults of the data section. */
-export const dataDefaults: DataConfig = {
-  dataset: "synth",
-  root: "",
-  imageDir: "",
-  annotations: { train: "", val: "" },
-  trainLimit: 0,
-  valLimit: 0,
-  inputSize: 256,
-  outputStride: 4,
-  sigma: 1,
-  pyramidFactors: [1, 2, 4, 8],
-  occludedTarget: "positive",
-  cropPadding: null,
-  cropShiftY: null,
-  antialias: true,
-  workers: 1,
-  prefetch: 2,
-  onError: "skip",
-  synth: {
-    level: DEFAULT_SYNTH_LEVEL,
-    seed: 1,
-    trainSize: 20000,
-    valSize: 1000,
-    imageSize: 0,
-    ...SYNTH_LEVEL_KNOBS[DEFAULT_SYNTH_LEVEL],
-  },
-  augment: {
-    enabled: true,
-    rotation: 30,
-    rotationProb: 0.6,
-    rotationDist: "uniform",
-    scaleMin: 0.75,
-    scaleMax: 1.25,
-    flip: true,
-    flipProb: 0.5,
-    colorJitter: 0.2,
-  },
-  masking: {
-    enabled: false,
-    background: 0.5,
-    duplicate: 0.5,
-    patchSize: 0.15,
-  },
-};
-
-/** Closed choices of the data section, by dotted path under `data`. */
-export const dataChoices: Choices = {
-  "data.dataset": DATASET_CHOICES,
-  "data.onError": ON_ERROR_CHOICES,
-  "data.occludedTarget": OCCLUDED_TARGETS,
-  "data.synth.level": SYNTH_LEVELS,
-  "data.synth.poses": POSE_SOURCES,
-  "data.augment.rotationDist": ROTATION_DISTS,
-};
-
-type Check = [path: string, ok: boolean, want: string, value: unknown];
+/** Augmentation settings. */
+export type AugmentConfig = Infer<typeof augmentSchema>;
 
 /**
- * Checks ranges that types cannot express (sizes, probabilities, min <= max) and throws a
+ * The `data` section: each key's type, default and range in one place; the SynthPose knobs
+ * default to the named level's (`withSynthLevel`), and the checks that span keys follow.
+ */
+export const dataSchema = z.preprocess(
+  withSynthLevel,
+  section({
+    dataset: z.enum(DATASET_CHOICES).default("synth"),
+    /** Dataset folder; "" = `data/mpii`, `data/lsp` or `data/flic` (see data/README.md). */
+    root: z.string().default(""),
+    /** Image folder; "" = `<root>/images`. */
+    imageDir: z.string().default(""),
+    /** Annotation files per split; "" = the layout's default under `<root>`. */
+    annotations: section({ train: z.string().default(""), val: z.string().default("") }),
+    /** Use only the first N samples of a split (0 = all). */
+    trainLimit: int(0).default(0),
+    valLimit: int(0).default(0),
+    /** Crop side in px (the network input). */
+    inputSize: int(8).default(256),
+    /** Input px per output-map px. */
+    outputStride: int(1).default(4),
+    /** Gaussian sigma of the targets, in map px. */
+    sigma: num("> 0", (v) => v > 0).default(1),
+    /** Target pyramid factors relative to the output map (Ke et al.'s GT, GT/2, GT/4, GT/8). */
+    pyramidFactors: z.array(z.number()).refine(
+      (f) => f.length > 0 && f.every((x) => Number.isInteger(x) && x >= 1),
+      { message: "a non-empty list of integers >= 1" },
+    ).default(() => [1, 2, 4, 8]),
+    /**
+     * Sign of an occluded joint's target (visibility 1 = annotated but occluded, including joints
+     * keypoint masking covers): "positive" (default) = amplitude +1 like a visible joint;
+     * "negative" = MSSH's Eq. 1, amplitude -1 at every pyramid level. Missing joints (visibility
+     * 0) stay all-zero maps. With "negative", evaluation decodes signed maps (location and
+     * confidence from |h|, a negative peak = predicted occluded).
+     */
+    occludedTarget: z.enum(OCCLUDED_TARGETS).default("positive"),
+    /** Crop box = `200 * scale * cropPadding`; null = the dataset's convention (MPII: 1.25). */
+    cropPadding: num("> 0 or null", (v) => v > 0).nullable().default(null),
+    /** Crop centre moved `cropShiftY * scale` px down; null = the dataset's convention (MPII: 15). */
+    cropShiftY: z.number().nullable().default(null),
+    /** Average-pool large images before warping so that downscaled crops do not alias. */
+    antialias: z.boolean().default(true),
+    /** Web workers that load, render and prepare samples (0 = on the main thread). */
+    workers: int(0).default(1),
+    /** Batches prepared ahead of the one being trained on. */
+    prefetch: int(0).default(2),
+    onError: z.enum(ON_ERROR_CHOICES).default("skip"),
+    /** SynthPose's size and difficulty knobs. */
+    synth: section({
+      /**
+       * The difficulty level whose knobs this config starts from; knobs given explicitly (in the
+       * experiment file or by `--set`) override the level's.
+       */
+      level: z.enum(SYNTH_LEVELS).default(DEFAULT_SYNTH_LEVEL),
+      /** Seed of the whole dataset: sample `i` of a split depends only on (seed, split, i). */
+      seed: z.number().default(1),
+      trainSize: int(1).default(20000),
+      valSize: int(1).default(1000),
+      /** Side of the square scenes in px; 0 = auto (4/3 of `inputSize`, so crops are not upsampled). */
+      imageSize: num("0 (auto) or >= 16", (v) => v === 0 || (Number.isInteger(v) && v >= 16))
+        .default(0),
+      ...knobShape,
+    }),
+    augment: augmentSchema,
+    /** Keypoint masking (Ke et al. §III-D, Fig. 5), applied to training crops when enabled. */
+    masking: section({
+      enabled: z.boolean().default(false),
+      /** Probability of pasting a background patch over a joint (simulated occlusion). */
+      background: probability().default(0.5),
+      /** Probability of pasting a joint's patch onto nearby background (simulated duplicate joint). */
+      duplicate: probability().default(0.5),
+      /** Patch side as a fraction of the crop side. */
+      patchSize: num("in (0, 0.5]", (v) => v > 0 && v <= 0.5).default(0.15),
+    }),
+  }).superRefine((cfg, ctx) => {
+    const unit = cfg.outputStride * Math.max(1, ...cfg.pyramidFactors);
+    expect(
+      ctx,
+      cfg.inputSize % unit === 0,
+      "inputSize",
+      `a multiple of outputStride x the largest pyramid factor (${unit})`,
+      cfg.inputSize,
+    );
+    const a = cfg.augment;
+    expect(
+      ctx,
+      !(cfg.synth.sideColors > 0 && cfg.dataset === "synth" && a.enabled && a.flip &&
+        a.flipProb > 0),
+      "augment.flip",
+      "false when data.synth.sideColors > 0 (a mirrored image shows the left limbs in the " +
+        "right side's colours, so flipping would teach the wrong sides)",
+      a.flip,
+    );
+  }),
+);
+
+/** The whole data section. */
+export type DataConfig = Infer<typeof dataSchema>;
+
+/** SynthPose's size and difficulty knobs. */
+export type SynthConfig = DataConfig["synth"];
+
+/** Keypoint masking settings. */
+export type MaskingConfig = DataConfig["masking"];
+
+/** Defaults of the data section (SynthPose at the standard level). */
+export const dataDefaults: DataConfig = dataSchema.parse({});
+
+/**
+ * Checks a data config built in code (types, choices, ranges, min <= max) and throws a
  * KitError naming the key under `prefix` and the value. Returns the config.
  *
  * @example
@@ -313,99 +316,7 @@ type Check = [path: string, ok: boolean, want: string, value: unknown];
  * ```
  */
 export function validateDataConfig(cfg: DataConfig, prefix = "data"): DataConfig {
-  const isInt = (v: number, min: number) => Number.isInteger(v) && v >= min;
-  const isProb = (v: number) => v >= 0 && v <= 1;
-  const maxFactor = Math.max(1, ...cfg.pyramidFactors);
-  const s = cfg.synth, a = cfg.augment, m = cfg.masking;
-  const checks: Check[] = [
-    ["trainLimit", isInt(cfg.trainLimit, 0), "an integer >= 0", cfg.trainLimit],
-    ["valLimit", isInt(cfg.valLimit, 0), "an integer >= 0", cfg.valLimit],
-    ["outputStride", isInt(cfg.outputStride, 1), "an integer >= 1", cfg.outputStride],
-    ["inputSize", isInt(cfg.inputSize, 8), "an integer >= 8", cfg.inputSize],
-    [
-      "inputSize",
-      cfg.inputSize % (cfg.outputStride * maxFactor) === 0,
-      `a multiple of outputStride x the largest pyramid factor (${cfg.outputStride * maxFactor})`,
-      cfg.inputSize,
-    ],
-    ["sigma", cfg.sigma > 0, "> 0", cfg.sigma],
-    [
-      "pyramidFactors",
-      cfg.pyramidFactors.length > 0 && cfg.pyramidFactors.every((f) => isInt(f, 1)),
-      "a non-empty list of integers >= 1",
-      cfg.pyramidFactors,
-    ],
-    // mergeConfig checks choices, but configs built in code reach the pipeline without it.
-    [
-      "occludedTarget",
-      (OCCLUDED_TARGETS as readonly string[]).includes(cfg.occludedTarget),
-      `one of ${OCCLUDED_TARGETS.join(", ")}`,
-      cfg.occludedTarget,
-    ],
-    [
-      "cropPadding",
-      cfg.cropPadding === null || cfg.cropPadding > 0,
-      "> 0 or null",
-      cfg.cropPadding,
-    ],
-    [
-      "cropShiftY",
-      cfg.cropShiftY === null || typeof cfg.cropShiftY === "number",
-      "a number or null",
-      cfg.cropShiftY,
-    ],
-    ["workers", isInt(cfg.workers, 0), "an integer >= 0", cfg.workers],
-    ["prefetch", isInt(cfg.prefetch, 0), "an integer >= 0", cfg.prefetch],
-    ["synth.trainSize", isInt(s.trainSize, 1), "an integer >= 1", s.trainSize],
-    ["synth.valSize", isInt(s.valSize, 1), "an integer >= 1", s.valSize],
-    [
-      "synth.imageSize",
-      s.imageSize === 0 || isInt(s.imageSize, 16),
-      "0 (auto) or >= 16",
-      s.imageSize,
-    ],
-    ["synth.kinematicFraction", isProb(s.kinematicFraction), "in [0, 1]", s.kinematicFraction],
-    [
-      "synth.personScale",
-      s.personScale.length === 2 && s.personScale[0]! > 0 && s.personScale[0]! <= s.personScale[1]!,
-      "[min, max] with 0 < min <= max",
-      s.personScale,
-    ],
-    ["synth.rotation", s.rotation >= 0, ">= 0", s.rotation],
-    ["synth.poseJitter", s.poseJitter >= 0, ">= 0", s.poseJitter],
-    ["synth.proportions", s.proportions >= 0 && s.proportions < 0.5, "in [0, 0.5)", s.proportions],
-    ["synth.clutter", isInt(s.clutter, 0), "an integer >= 0", s.clutter],
-    ["synth.limbClutter", isInt(s.limbClutter, 0), "an integer >= 0", s.limbClutter],
-    ["synth.occluders", isProb(s.occluders), "in [0, 1]", s.occluders],
-    ["synth.distractors", isProb(s.distractors), "in [0, 1]", s.distractors],
-    ["synth.maxDistractors", isInt(s.maxDistractors, 0), "an integer >= 0", s.maxDistractors],
-    ["synth.noise", s.noise >= 0, ">= 0", s.noise],
-    ["synth.lighting", s.lighting >= 0 && s.lighting <= 1, "in [0, 1]", s.lighting],
-    ["synth.sideColors", isProb(s.sideColors), "in [0, 1]", s.sideColors],
-    [
-      "augment.flip",
-      !(s.sideColors > 0 && cfg.dataset === "synth" && a.enabled && a.flip && a.flipProb > 0),
-      "false when data.synth.sideColors > 0 (a mirrored image shows the left limbs in the " +
-      "right side's colours, so flipping would teach the wrong sides)",
-      a.flip,
-    ],
-    ["augment.rotation", a.rotation >= 0 && a.rotation <= 180, "in [0, 180]", a.rotation],
-    ["augment.rotationProb", isProb(a.rotationProb), "in [0, 1]", a.rotationProb],
-    ["augment.scaleMin", a.scaleMin > 0, "> 0", a.scaleMin],
-    ["augment.scaleMax", a.scaleMax >= a.scaleMin, ">= augment.scaleMin", a.scaleMax],
-    ["augment.flipProb", isProb(a.flipProb), "in [0, 1]", a.flipProb],
-    ["augment.colorJitter", a.colorJitter >= 0 && a.colorJitter < 1, "in [0, 1)", a.colorJitter],
-    ["masking.background", isProb(m.background), "in [0, 1]", m.background],
-    ["masking.duplicate", isProb(m.duplicate), "in [0, 1]", m.duplicate],
-    ["masking.patchSize", m.patchSize > 0 && m.patchSize <= 0.5, "in (0, 0.5]", m.patchSize],
-  ];
-  for (const [path, ok, want, value] of checks) {
-    if (!ok) {
-      throw new KitError(
-        `config key "${prefix}.${path}" must be ${want}; got ${JSON.stringify(value)}`,
-      );
-    }
-  }
+  parseConfig(dataSchema, cfg, prefix);
   return cfg;
 }
 
@@ -421,12 +332,7 @@ export function validateDataConfig(cfg: DataConfig, prefix = "data"): DataConfig
  * ```
  */
 export function dataConfig(override: unknown = {}): DataConfig {
-  const merged = mergeConfig(
-    { data: dataDefaults },
-    withSynthLevel({ data: override }),
-    { choices: dataChoices },
-  );
-  return validateDataConfig(merged.data);
+  return parseConfig(dataSchema, override, "data");
 }
 
 /**
@@ -444,32 +350,30 @@ export function synthImageSize(cfg: Pick<DataConfig, "inputSize" | "synth">): nu
 }
 
 /**
- * Puts the knobs of the SynthPose level an override names (`data.synth.level`), and the
- * augmentation the level changes, under it, so that the override's own keys win over the
- * level's and the level's win over the defaults. An
- * override that names no level, or one that is not a level name (the merge then rejects it by
- * name), is returned as it is.
+ * Puts the knobs of the SynthPose level a data section names (`synth.level`, by default
+ * `standard`), and the augmentation the level changes, under it, so that the section's own keys
+ * win over the level's and the level's win over the defaults. A section that is not an object,
+ * or names a level that does not exist (the schema then rejects it by name), is returned as it is.
  *
  * @example
  * ```ts
- * const o = withSynthLevel({ data: { synth: { level: "easy", clutter: 5 } } });
- * // o.data.synth: the easy knobs, with clutter 5 and level "easy"
+ * const o = withSynthLevel({ synth: { level: "easy", clutter: 5 } });
+ * // o.synth: the easy knobs, with clutter 5 and level "easy"; o.augment.flip: false
  * ```
  */
-export function withSynthLevel(override: unknown): unknown {
-  const synth = isPlainObject(override) && isPlainObject(override.data) &&
-      isPlainObject(override.data.synth)
-    ? override.data.synth
-    : undefined;
-  const level = synth?.level;
+export function withSynthLevel(data: unknown): unknown {
+  const section = data ?? {};
+  if (!isPlainObject(section)) return data;
+  const synth = section.synth ?? {};
+  const level = isPlainObject(synth) ? synth.level ?? DEFAULT_SYNTH_LEVEL : undefined;
   if (typeof level !== "string" || !(SYNTH_LEVELS as readonly string[]).includes(level)) {
-    return override;
+    return data;
   }
   const under = {
     synth: SYNTH_LEVEL_KNOBS[level as SynthLevel],
     augment: SYNTH_LEVEL_AUGMENT[level as SynthLevel],
   };
-  return combineOverrides({ data: under }, override);
+  return combineOverrides(under, section);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

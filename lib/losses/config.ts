@@ -4,8 +4,7 @@
  * @module
  */
 
-import { KitError } from "../io/errors.ts";
-import type { Choices } from "../config/config.ts";
+import { atLeast, type Infer, parseConfig, section, z } from "../config/config.ts";
 import type { ModelKind } from "../models/config.ts";
 
 /** How Eq. 1 reduces over pixels: `sum` as written in Ke et al., `mean` as in MSE losses. */
@@ -75,61 +74,41 @@ export const ADAPTIVE_NORMS = ["sum", "max"] as const;
 /** An adaptive-weight normalisation. */
 export type AdaptiveNorm = typeof ADAPTIVE_NORMS[number];
 
-/** The loss config. */
-export type LossConfig = {
-  readonly pixels: PixelReduction;
-  readonly missing: MissingJoints;
-  /** Ground truth of the coarser scales: Ke's down-sampled map (default) or redrawn. */
-  readonly pyramid: PyramidMode;
-  /** MSSH: each stack's ground truth at the scale of its dispatched feature, or shared (default). */
-  readonly stackTargets: StackTargets;
-  /** Weight of the loss at factors 1, 2, 4, 8 (in that order). */
-  readonly scaleWeights: readonly number[];
-  readonly structure: StructurePlace;
-  /** Weight of Eq. 2's structural term (the paper gives no value). */
-  readonly alpha: number;
-  readonly combine: GroupCombine;
-  /** Eq. 2's structural term over keypoints: averaged (default) or summed as in the paper. */
-  readonly structureReduce: StructureReduction;
-  /** MSSH Algorithm 1: per-keypoint weights for each stack from the previous stack's losses. */
-  readonly adaptive: boolean;
-  /** Loss normalisation of the adaptive weights: by their sum (default) or AdaBoost.R2's max. */
-  readonly adaptiveNorm: AdaptiveNorm;
-  /** Weight of the MSR-net's loss against the stacks'. */
-  readonly msrWeight: number;
-};
-
 /**
- * Defaults: Eq. 1 summed over pixels in the stacks, the structure-aware loss on the MSR-net's
- * outputs (when the model has one), missing joints ignored, every scale weighted alike, no
- * adaptive weights.
+ * The `loss` section: each key's type, default and range in one place. Defaults: Eq. 1 summed
+ * over pixels in the stacks, the structure-aware loss on the MSR-net's outputs (when the model
+ * has one), missing joints ignored, every scale weighted alike, no adaptive weights.
  */
-export const lossDefaults: LossConfig = {
-  pixels: "sum",
-  missing: "ignore",
-  pyramid: "downsample",
-  stackTargets: "shared",
-  scaleWeights: [1, 1, 1, 1],
-  structure: "msr",
-  alpha: 1,
-  combine: "sum",
-  structureReduce: "mean",
-  adaptive: false,
-  adaptiveNorm: "sum",
-  msrWeight: 1,
-};
+export const lossSchema = section({
+  pixels: z.enum(PIXEL_REDUCTIONS).default("sum"),
+  missing: z.enum(MISSING_JOINTS).default("ignore"),
+  /** Ground truth of the coarser scales: Ke's down-sampled map (default) or redrawn. */
+  pyramid: z.enum(PYRAMID_MODES).default("downsample"),
+  /** MSSH: each stack's ground truth at the scale of its dispatched feature, or shared (default). */
+  stackTargets: z.enum(STACK_TARGETS).default("shared"),
+  /** Weight of the loss at factors 1, 2, 4, 8 (in that order). */
+  scaleWeights: z.array(atLeast())
+    .refine((w) => w.length === 4, { message: "4 weights, for factors 1, 2, 4 and 8" })
+    .default(() => [1, 1, 1, 1]),
+  structure: z.enum(STRUCTURE_PLACES).default("msr"),
+  /** Weight of Eq. 2's structural term (the paper gives no value). */
+  alpha: atLeast().default(1),
+  combine: z.enum(GROUP_COMBINES).default("sum"),
+  /** Eq. 2's structural term over keypoints: averaged (default) or summed as in the paper. */
+  structureReduce: z.enum(STRUCTURE_REDUCTIONS).default("mean"),
+  /** MSSH Algorithm 1: per-keypoint weights for each stack from the previous stack's losses. */
+  adaptive: z.boolean().default(false),
+  /** Loss normalisation of the adaptive weights: by their sum (default) or AdaBoost.R2's max. */
+  adaptiveNorm: z.enum(ADAPTIVE_NORMS).default("sum"),
+  /** Weight of the MSR-net's loss against the stacks'. */
+  msrWeight: atLeast().default(1),
+});
 
-/** Closed choices of the loss section, for `mergeConfig`. */
-export const lossChoices: Choices = {
-  "loss.pixels": PIXEL_REDUCTIONS,
-  "loss.missing": MISSING_JOINTS,
-  "loss.pyramid": PYRAMID_MODES,
-  "loss.stackTargets": STACK_TARGETS,
-  "loss.structureReduce": STRUCTURE_REDUCTIONS,
-  "loss.structure": STRUCTURE_PLACES,
-  "loss.combine": GROUP_COMBINES,
-  "loss.adaptiveNorm": ADAPTIVE_NORMS,
-};
+/** The loss config. */
+export type LossConfig = Infer<typeof lossSchema>;
+
+/** The defaults of the loss section. */
+export const lossDefaults: LossConfig = lossSchema.parse({});
 
 /**
  * The loss each paper trains its model with: Eq. 1 for the hourglass and the ICIP MSS-net,
@@ -154,12 +133,8 @@ export function paperLoss(kind: ModelKind): LossConfig {
   }
 }
 
-function fail(key: string, want: string, value: unknown): never {
-  throw new KitError(`config key "${key}" must be ${want}; got ${JSON.stringify(value)}`);
-}
-
 /**
- * Checks the numbers and choices of a loss config, naming the key (under `prefix`) and value.
+ * Checks a loss config built in code, naming the key (under `prefix`) and value; returns it.
  *
  * @example
  * ```ts
@@ -168,29 +143,20 @@ function fail(key: string, want: string, value: unknown): never {
  * ```
  */
 export function validateLossConfig(cfg: LossConfig, prefix = "loss"): LossConfig {
-  const k = (key: string) => `${prefix}.${key}`;
-  const choice = (key: keyof LossConfig, allowed: readonly string[]) => {
-    if (!allowed.includes(cfg[key] as string)) {
-      fail(k(key), `one of ${allowed.join(", ")}`, cfg[key]);
-    }
-  };
-  choice("pixels", PIXEL_REDUCTIONS);
-  choice("missing", MISSING_JOINTS);
-  choice("pyramid", PYRAMID_MODES);
-  choice("stackTargets", STACK_TARGETS);
-  choice("structureReduce", STRUCTURE_REDUCTIONS);
-  choice("structure", STRUCTURE_PLACES);
-  choice("combine", GROUP_COMBINES);
-  choice("adaptiveNorm", ADAPTIVE_NORMS);
-  const nonNegative = (key: string, v: unknown) => {
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) fail(key, "a number >= 0", v);
-  };
-  nonNegative(k("alpha"), cfg.alpha);
-  nonNegative(k("msrWeight"), cfg.msrWeight);
-  if (!Array.isArray(cfg.scaleWeights) || cfg.scaleWeights.length !== 4) {
-    fail(k("scaleWeights"), "4 weights, for factors 1, 2, 4 and 8", cfg.scaleWeights);
-  }
-  cfg.scaleWeights.forEach((w, i) => nonNegative(`${k("scaleWeights")}[${i}]`, w));
-  if (typeof cfg.adaptive !== "boolean") fail(k("adaptive"), "true or false", cfg.adaptive);
+  parseConfig(lossSchema, cfg, prefix);
   return cfg;
+}
+
+/**
+ * Resolves a loss config from a partial override: defaults filled in, unknown keys and bad
+ * values rejected by their dotted name under `loss`.
+ *
+ * @example
+ * ```ts
+ * lossConfig({ structure: "all", alpha: 0.5 }).combine; // "sum"
+ * lossConfig({ combine: "mean" }); // throws: config key "loss.combine" must be one of sum, max; got "mean"
+ * ```
+ */
+export function lossConfig(override: unknown = {}): LossConfig {
+  return parseConfig(lossSchema, override, "loss");
 }

@@ -7,14 +7,13 @@
  * - `mssh`: the multi-scale stacked hourglass (pre-processing network dispatching features
  *   into the stacks), with the inception-resnet-A block by default.
  *
- * Each variant's defaults are plain JSON (`modelDefaults(kind)`); `modelChoices` and
- * `modelVariants` plug into `mergeConfig` under the key `model`.
+ * `modelSchema` declares each variant's keys, defaults and ranges once; `modelDefaults(kind)`
+ * gives a variant's defaults as plain JSON.
  *
  * @module
  */
 
-import { KitError } from "../io/errors.ts";
-import { type Choices, mergeConfig, type Variants } from "../config/config.ts";
+import { expect, type Infer, int, num, parseConfig, section, strict, z } from "../config/config.ts";
 
 /** The networks the kit builds. */
 export const MODEL_KINDS = ["hourglass", "mss", "mss-msr", "mssh"] as const;
@@ -37,7 +36,7 @@ export type BlockKind = typeof BLOCK_KINDS[number];
  * the small to the large are successively dispatch to the hourglass network from front to rear"
  * (§3.2). With fewer scales than stacks (3 and 8 in §5.2.1) the paper leaves open which stacks
  * share a scale; our reading splits the stacks into consecutive runs, coarsest first
- * (`dispatchScales` in preprocess.ts). `spread` is the kit's earlier reading: each scale feeds one stack, spread
+ * (`dispatchScales` in mssh.ts). `spread` is the kit's earlier reading: each scale feeds one stack, spread
  * evenly (`dispatchStacks`), the other stacks get none.
  */
 export const DISPATCH_RULES = ["every", "spread"] as const;
@@ -48,71 +47,95 @@ export type DispatchRule = typeof DISPATCH_RULES[number];
 /** Heatmap factors (downsampling relative to the output map) a head can emit, finest first. */
 export const HEAD_FACTORS = [1, 2, 4, 8] as const;
 
-/** Keys every variant has. */
-type CommonConfig = {
+/** Keys every variant has; the papers' settings (8 stacks of 256 features at 256x256). */
+const common = {
   /** Input side S in pixels; the heatmaps are S/4. */
-  readonly inputSize: number;
+  inputSize: z.number().default(256),
   /** Heatmap channels (16 for MPII). */
-  readonly joints: number;
-  readonly stacks: number;
+  joints: int(1).default(16),
+  stacks: int(1).default(8),
   /** Channels F of every residual module in the stacks. */
-  readonly features: number;
+  features: z.number().default(256),
   /** Recursion depth of each hourglass (4: 64x64 down to 4x4). */
-  readonly depth: number;
+  depth: int(1, 6).default(4),
   /** Residual modules in each of the up1, low1 and low3 chains of every level. */
-  readonly residuals: number;
-  readonly block: BlockKind;
+  residuals: int(1).default(1),
+  block: z.enum(BLOCK_KINDS).default("bottleneck"),
 };
 
-/** Newell's stacked hourglass. */
-export type HourglassConfig = CommonConfig & { readonly kind: "hourglass" };
-
-/** Ke's MSS-net: heatmaps at each factor in `factors` (must contain 1) in every stack. */
-export type MssConfig = CommonConfig & {
-  readonly kind: "mss";
-  readonly factors: readonly number[];
-};
+/**
+ * Heatmap factors a head emits: some of 1, 2, 4, 8, starting with 1, increasing. Typed as
+ * `number[]` (the literal check stays at run time) so code can pass factors it computed.
+ */
+const factors = () =>
+  z.array(z.literal(HEAD_FACTORS)).default(() => [...HEAD_FACTORS]) as z.ZodDefault<
+    z.ZodArray<z.ZodType<number>>
+  >;
 
 /** The MSR-net after the last stack. */
-export type MsrConfig = {
+const msrSchema = section({
   /** Channels of the regression hourglass. */
-  readonly features: number;
-  readonly depth: number;
-  readonly residuals: number;
+  features: num("a positive multiple of 2", (v) => Number.isInteger(v) && v >= 2 && v % 2 === 0)
+    .default(128),
+  depth: int(1, 6).default(4),
+  residuals: int(1).default(1),
   /** Factors of the refined heatmaps it outputs (must contain 1). */
-  readonly factors: readonly number[];
+  factors: factors(),
   /** Also feed the last stack's features (F channels) next to the heatmaps. */
-  readonly withFeatures: boolean;
-};
+  withFeatures: z.boolean().default(false),
+}).superRefine((m, ctx) => checkFactors(ctx, "factors", m.factors, m.depth));
 
-/** MSS-net followed by the MSR-net. */
-export type MssMsrConfig = CommonConfig & {
-  readonly kind: "mss-msr";
-  readonly factors: readonly number[];
-  readonly msr: MsrConfig;
-};
+/** One schema per network, keyed on `kind`. */
+const variants = [
+  /** Newell's stacked hourglass. */
+  strict({ kind: z.literal("hourglass"), ...common }),
+  /** Ke's MSS-net: heatmaps at each factor in `factors` (must contain 1) in every stack. */
+  strict({ kind: z.literal("mss"), ...common, factors: factors() }),
+  /** MSS-net followed by the MSR-net. */
+  strict({ kind: z.literal("mss-msr"), ...common, factors: factors(), msr: msrSchema }),
+  /** The multi-scale stacked hourglass. */
+  strict({
+    kind: z.literal("mssh"),
+    ...common,
+    block: z.enum(BLOCK_KINDS).default("inception-resnet-a"),
+    /** Feature scales of the pre-processing network (S/2, S/4, S/8, ...). */
+    scales: int(1).default(3),
+    /** `every` stack gets a feature (the paper's text, default) or `spread`: one stack per scale. */
+    dispatch: z.enum(DISPATCH_RULES).default("every"),
+  }),
+] as const;
 
-/** The multi-scale stacked hourglass. */
-export type MsshConfig = CommonConfig & {
-  readonly kind: "mssh";
-  /** Feature scales of the pre-processing network (S/2, S/4, S/8, ...). */
-  readonly scales: number;
-  /** `every` stack gets a feature (the paper's text, default) or `spread`: one stack per scale. */
-  readonly dispatch: DispatchRule;
-};
+/**
+ * The `model` section: a union keyed on `model.kind` (default `hourglass`), each variant with
+ * its own keys and defaults, and the checks that span keys (input size against depth, factors
+ * reachable at this depth, scales at most the stacks).
+ */
+export const modelSchema = z.preprocess(
+  (v) =>
+    v === undefined
+      ? { kind: "hourglass" }
+      : isObject(v) && !("kind" in v)
+      ? { ...v, kind: "hourglass" }
+      : v,
+  z.discriminatedUnion("kind", variants).superRefine(checkModel),
+);
 
 /** The `model` section of the experiment config. */
-export type ModelConfig = HourglassConfig | MssConfig | MssMsrConfig | MsshConfig;
+export type ModelConfig = Infer<typeof modelSchema>;
+/** Newell's stacked hourglass. */
+export type HourglassConfig = Extract<ModelConfig, { kind: "hourglass" }>;
+/** Ke's MSS-net: heatmaps at each factor in `factors` (must contain 1) in every stack. */
+export type MssConfig = Extract<ModelConfig, { kind: "mss" }>;
+/** MSS-net followed by the MSR-net. */
+export type MssMsrConfig = Extract<ModelConfig, { kind: "mss-msr" }>;
+/** The MSR-net after the last stack. */
+export type MsrConfig = MssMsrConfig["msr"];
+/** The multi-scale stacked hourglass. */
+export type MsshConfig = Extract<ModelConfig, { kind: "mssh" }>;
 
-const common: CommonConfig = {
-  inputSize: 256,
-  joints: 16,
-  stacks: 8,
-  features: 256,
-  depth: 4,
-  residuals: 1,
-  block: "bottleneck",
-};
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
 
 /**
  * The defaults of one variant: the papers' settings (8 stacks of 256 features at 256x256).
@@ -123,73 +146,88 @@ const common: CommonConfig = {
  * modelDefaults("mssh").block; // "inception-resnet-a"
  * ```
  */
-export function modelDefaults(kind: ModelKind): ModelConfig;
+export function modelDefaults<K extends ModelKind>(kind: K): Extract<ModelConfig, { kind: K }>;
 export function modelDefaults(kind: string): ModelConfig;
 export function modelDefaults(kind: string): ModelConfig {
-  switch (kind) {
-    case "hourglass":
-      return { kind, ...common };
-    case "mss":
-      return { kind, ...common, factors: [1, 2, 4, 8] };
-    case "mss-msr":
-      return {
-        kind,
-        ...common,
-        factors: [1, 2, 4, 8],
-        msr: { features: 128, depth: 4, residuals: 1, factors: [1, 2, 4, 8], withFeatures: false },
-      };
-    case "mssh":
-      return { kind, ...common, block: "inception-resnet-a", scales: 3, dispatch: "every" };
-    default:
-      throw new KitError(
-        `config key "model.kind" must be one of ${MODEL_KINDS.join(", ")}; got ${
-          JSON.stringify(kind)
-        }`,
-      );
-  }
+  return parseConfig(modelSchema, { kind }, "model");
 }
 
-/** Closed choices of the model section, for `mergeConfig`. */
-export const modelChoices: Choices = {
-  "model.kind": MODEL_KINDS,
-  "model.block": BLOCK_KINDS,
-  "model.factors": HEAD_FACTORS,
-  "model.msr.factors": HEAD_FACTORS,
-  "model.dispatch": DISPATCH_RULES,
-};
-
-/** `model.kind` selects the variant's defaults, for `mergeConfig`. */
-export const modelVariants: Variants = {
-  model: { key: "kind", defaults: (kind) => modelDefaults(kind) },
-};
-
-function fail(key: string, want: string, value: unknown): never {
-  throw new KitError(`config key "${key}" must be ${want}; got ${JSON.stringify(value)}`);
-}
-
-function int(key: string, value: number, min: number, max = Infinity): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Infinity ? `>= ${min}` : `in ${min}..${max}`;
-    fail(key, `an integer ${range}`, value);
-  }
-}
-
-function checkFactors(key: string, factors: readonly number[], depth: number): void {
+function checkFactors(
+  ctx: z.RefinementCtx,
+  key: string,
+  factors: readonly number[],
+  depth: number,
+): void {
   const deepest = 2 ** (depth - 1);
-  if (factors[0] !== 1) fail(key, "a list starting with factor 1", factors);
+  if (!expect(ctx, factors[0] === 1, key, "a list starting with factor 1", factors)) return;
   factors.forEach((f, i) => {
-    if (!HEAD_FACTORS.includes(f as typeof HEAD_FACTORS[number]) || f > deepest) {
-      fail(`${key}[${i}]`, `a power of two up to ${deepest} (depth ${depth})`, f);
-    }
-    if (i > 0 && f <= factors[i - 1]!) fail(key, "increasing factors without repeats", factors);
+    expect(
+      ctx,
+      f <= deepest,
+      `${key}[${i}]`,
+      `a power of two up to ${deepest} (depth ${depth})`,
+      f,
+    );
+    if (i > 0) expect(ctx, f > factors[i - 1]!, key, "increasing factors without repeats", factors);
   });
 }
 
 /**
- * Checks the numbers of a model config (types and closed choices are `mergeConfig`'s job):
- * stacks >= 1, features even (a multiple of 4 for inception-resnet-A), input size a multiple of
- * 4 * 2^depth so every hourglass level has whole pixels, factors reachable at this depth.
- * Throws a KitError naming the key (under `prefix`) and the value; returns the config.
+ * The checks that span keys: features a multiple of 2 (of 4 for inception-resnet-A), input size
+ * a multiple of 4 * 2^depth so every hourglass level has whole pixels, factors reachable at this
+ * depth, the MSR-net's depth within the heatmap, MSSH's scales within the stacks and the input.
+ */
+function checkModel(cfg: z.output<typeof variants[number]>, ctx: z.RefinementCtx): void {
+  const quantum = cfg.block === "inception-resnet-a" ? 4 : 2;
+  expect(
+    ctx,
+    Number.isInteger(cfg.features) && cfg.features >= quantum && cfg.features % quantum === 0,
+    "features",
+    `a positive multiple of ${quantum} for the ${cfg.block} block`,
+    cfg.features,
+  );
+  const multiple = 4 * 2 ** cfg.depth;
+  expect(
+    ctx,
+    Number.isInteger(cfg.inputSize) && cfg.inputSize >= multiple && cfg.inputSize % multiple === 0,
+    "inputSize",
+    `a positive multiple of ${multiple} for depth ${cfg.depth}`,
+    cfg.inputSize,
+  );
+  if (cfg.kind === "mss" || cfg.kind === "mss-msr") {
+    checkFactors(ctx, "factors", cfg.factors, cfg.depth);
+  }
+  if (cfg.kind === "mss-msr") {
+    const outSize = cfg.inputSize / 4;
+    expect(
+      ctx,
+      outSize % 2 ** cfg.msr.depth === 0,
+      "msr.depth",
+      `at most log2 of the heatmap side ${outSize}`,
+      cfg.msr.depth,
+    );
+  }
+  if (cfg.kind === "mssh") {
+    expect(
+      ctx,
+      cfg.scales <= cfg.stacks,
+      "scales",
+      `an integer in 1..${cfg.stacks}`,
+      cfg.scales,
+    );
+    expect(
+      ctx,
+      cfg.inputSize % 2 ** cfg.scales === 0,
+      "scales",
+      `small enough that S/2^scales is whole for S = ${cfg.inputSize}`,
+      cfg.scales,
+    );
+  }
+}
+
+/**
+ * Checks a model config built in code (types, choices and numbers), throwing a KitError that
+ * names the key (under `prefix`) and the value; returns the config.
  *
  * @example
  * ```ts
@@ -198,62 +236,7 @@ function checkFactors(key: string, factors: readonly number[], depth: number): v
  * ```
  */
 export function validateModelConfig<T extends ModelConfig>(cfg: T, prefix = "model"): T {
-  const k = (key: string) => `${prefix}.${key}`;
-  if (!(MODEL_KINDS as readonly string[]).includes(cfg.kind)) {
-    fail(k("kind"), `one of ${MODEL_KINDS.join(", ")}`, cfg.kind);
-  }
-  if (!(BLOCK_KINDS as readonly string[]).includes(cfg.block)) {
-    fail(k("block"), `one of ${BLOCK_KINDS.join(", ")}`, cfg.block);
-  }
-  int(k("stacks"), cfg.stacks, 1);
-  int(k("joints"), cfg.joints, 1);
-  int(k("depth"), cfg.depth, 1, 6);
-  int(k("residuals"), cfg.residuals, 1);
-  const quantum = cfg.block === "inception-resnet-a" ? 4 : 2;
-  if (!Number.isInteger(cfg.features) || cfg.features < quantum || cfg.features % quantum) {
-    fail(
-      k("features"),
-      `a positive multiple of ${quantum} for the ${cfg.block} block`,
-      cfg.features,
-    );
-  }
-  const multiple = 4 * 2 ** cfg.depth;
-  if (!Number.isInteger(cfg.inputSize) || cfg.inputSize < multiple || cfg.inputSize % multiple) {
-    fail(
-      k("inputSize"),
-      `a positive multiple of ${multiple} for depth ${cfg.depth}`,
-      cfg.inputSize,
-    );
-  }
-  if (cfg.kind === "mss" || cfg.kind === "mss-msr") {
-    checkFactors(k("factors"), cfg.factors, cfg.depth);
-  }
-  if (cfg.kind === "mss-msr") {
-    const m = cfg.msr;
-    int(k("msr.depth"), m.depth, 1, 6);
-    int(k("msr.residuals"), m.residuals, 1);
-    if (!Number.isInteger(m.features) || m.features < 2 || m.features % 2) {
-      fail(k("msr.features"), "a positive multiple of 2", m.features);
-    }
-    const outSize = cfg.inputSize / 4;
-    if (outSize % 2 ** m.depth) {
-      fail(k("msr.depth"), `at most log2 of the heatmap side ${outSize}`, m.depth);
-    }
-    checkFactors(k("msr.factors"), m.factors, m.depth);
-  }
-  if (cfg.kind === "mssh") {
-    int(k("scales"), cfg.scales, 1, cfg.stacks);
-    if (!(DISPATCH_RULES as readonly string[]).includes(cfg.dispatch)) {
-      fail(k("dispatch"), `one of ${DISPATCH_RULES.join(", ")}`, cfg.dispatch);
-    }
-    if (cfg.inputSize % 2 ** cfg.scales) {
-      fail(
-        k("scales"),
-        `small enough that S/2^scales is whole for S = ${cfg.inputSize}`,
-        cfg.scales,
-      );
-    }
-  }
+  parseConfig(modelSchema, cfg, prefix);
   return cfg;
 }
 
@@ -268,11 +251,5 @@ export function validateModelConfig<T extends ModelConfig>(cfg: T, prefix = "mod
  * ```
  */
 export function resolveModelConfig(override: unknown = {}): ModelConfig {
-  const kind = (override as { kind?: unknown } | null)?.kind ?? "hourglass";
-  const base = { model: modelDefaults(typeof kind === "string" ? kind : String(kind)) };
-  const merged = mergeConfig(base, { model: override }, {
-    choices: modelChoices,
-    variants: modelVariants,
-  });
-  return validateModelConfig(merged.model);
+  return parseConfig(modelSchema, override, "model");
 }

@@ -1,6 +1,6 @@
 /**
  * The experiment config: one typed, plain-JSON object for the whole run, composed from each
- * component's defaults (data, model, loss, optimiser, schedule, evaluation). Experiment files
+ * component's schema (data, model, loss, optimiser, schedule, evaluation). Experiment files
  * under `configs/` and `--set key.path=value` flags are merged onto it with every key checked,
  * so a typo fails with its dotted name. The resolved config is printed at start and saved with
  * every checkpoint.
@@ -8,235 +8,175 @@
  * @module
  */
 
-import { BACKEND_CHOICES, type BackendRequest } from "../backend/select.ts";
+import { BACKEND_CHOICES } from "../backend/select.ts";
 import {
-  type Choices,
+  atLeast,
   combineOverrides,
-  type ConfigObject,
-  mergeConfig,
+  expect,
+  type Infer,
+  int,
+  parseConfig,
   parseSet,
+  positive,
+  section,
+  z,
 } from "../config/config.ts";
-import {
-  dataChoices,
-  type DataConfig,
-  dataDefaults,
-  validateDataConfig,
-  withSynthLevel,
-} from "../data/config.ts";
+import { dataSchema } from "../data/config.ts";
 import { KitError } from "../io/errors.ts";
-import {
-  lossChoices,
-  type LossConfig,
-  lossDefaults,
-  validateLossConfig,
-} from "../losses/config.ts";
-import {
-  modelChoices,
-  type ModelConfig,
-  modelDefaults,
-  modelVariants,
-  validateModelConfig,
-} from "../models/config.ts";
+import { lossSchema } from "../losses/config.ts";
+import { modelSchema } from "../models/config.ts";
 import { stackTargetFactors } from "../models/mssh.ts";
-import { type OptimizerConfig, optimizerDefaults, OPTIMIZERS } from "./optimizer.ts";
-import { type LrSchedule, SCHEDULE_KINDS, type Stage, STAGE_TRAINS } from "./schedule.ts";
+import { optimizerSchema } from "./optimizer.ts";
+import { lrScheduleSchema, stageSchema } from "./schedule.ts";
 
 /** The `schedule` section: batch size, epochs in stages, learning-rate schedule. */
-export type ScheduleConfig = {
-  readonly batchSize: number;
+const scheduleSchema = section({
+  batchSize: int(1).default(6),
   /** Optimiser steps per epoch; 0 = one pass over the training split. */
-  readonly stepsPerEpoch: number;
-  readonly lr: LrSchedule;
+  stepsPerEpoch: int(0).default(0),
+  lr: lrScheduleSchema,
   /** Ke et al.'s stages (MSS-net; MSR-net alone; all with masking), or one stage. */
-  readonly stages: readonly Stage[];
-};
+  stages: z.array(stageSchema).prefault(() => [{}]).superRefine((stages, ctx) => {
+    if (!expect(ctx, stages.length > 0, "", "at least one stage", stages)) return;
+    expect(ctx, stages.some((s) => s.epochs > 0), "", "at least one stage with epochs > 0", stages);
+  }),
+});
 
-/** The `eval` section: validation during training and `deno task eval`. */
-export type EvalConfig = {
-  /** Validate after every `every` epochs (and after the last). */
-  readonly every: number;
-  readonly batchSize: number;
-  /** Average with the flipped image's heatmaps (Newell et al.'s flip test). */
-  readonly flip: boolean;
-  /** PCKh threshold. */
-  readonly alpha: number;
-};
-
-/** The `output` section. */
-export type OutputConfig = {
-  /** Run directory; "" = `runs/<name>`. */
-  readonly dir: string;
-  /** Write a step record to the log every this many steps. */
-  readonly logEvery: number;
-  /** Also checkpoint within an epoch when this many minutes passed (0 = only per epoch). */
-  readonly checkpointMinutes: number;
-};
+/**
+ * The whole experiment: the components' sections (each declared, with its defaults, in its own
+ * folder) and the run's own keys, then the checks that span sections (crop size, target pyramid,
+ * stages that need an MSR-net, Eq. 2's "max" combine, which cannot read MSSH's negative
+ * targets). The defaults are the papers' settings (8-stack, 256-feature hourglass on 256x256
+ * crops, RMSprop 2.5e-4, batch 6 as in Newell et al.); experiment files change what differs.
+ */
+export const experimentSchema = section({
+  name: z.string().refine((n) => /^[A-Za-z0-9._-]+$/.test(n), {
+    message: "letters, digits, '.', '_' or '-' (it names the run directory)",
+  }).default("experiment"),
+  /** Seeds model initialisation and the data order, augmentation and masking. */
+  seed: int(0).default(1),
+  backend: z.enum(BACKEND_CHOICES).default("auto"),
+  data: dataSchema,
+  model: modelSchema,
+  loss: lossSchema,
+  optimizer: optimizerSchema,
+  schedule: scheduleSchema,
+  /** Validation during training and `deno task eval`. */
+  eval: section({
+    /** Validate after every `every` epochs (and after the last). */
+    every: int(1).default(1),
+    batchSize: int(1).default(8),
+    /** Average with the flipped image's heatmaps (Newell et al.'s flip test). */
+    flip: z.boolean().default(false),
+    /** PCKh threshold. */
+    alpha: positive().default(0.5),
+  }),
+  output: section({
+    /** Run directory; "" = `runs/<name>`. */
+    dir: z.string().default(""),
+    /** Write a step record to the log every this many steps. */
+    logEvery: int(1).default(10),
+    /** Also checkpoint within an epoch when this many minutes passed (0 = only per epoch). */
+    checkpointMinutes: atLeast().default(30),
+  }),
+}).superRefine(checkAcrossSections);
 
 /** The whole experiment. */
-export type ExperimentConfig = {
-  readonly name: string;
-  /** Seeds model initialisation and the data order, augmentation and masking. */
-  readonly seed: number;
-  readonly backend: BackendRequest;
-  readonly data: DataConfig;
-  readonly model: ModelConfig;
-  readonly loss: LossConfig;
-  readonly optimizer: OptimizerConfig;
-  readonly schedule: ScheduleConfig;
-  readonly eval: EvalConfig;
-  readonly output: OutputConfig;
-};
+export type ExperimentConfig = Infer<typeof experimentSchema>;
 
-/**
- * The components' defaults composed: the papers' settings (8-stack, 256-feature hourglass on
- * 256x256 crops, RMSprop 2.5e-4, batch 6 as in Newell et al.). Experiment files change what
- * differs.
- */
-export const experimentDefaults: ExperimentConfig = {
-  name: "experiment",
-  seed: 1,
-  backend: "auto",
-  data: dataDefaults,
-  model: modelDefaults("hourglass"),
-  loss: lossDefaults,
-  optimizer: optimizerDefaults,
-  schedule: {
-    batchSize: 6,
-    stepsPerEpoch: 0,
-    lr: { kind: "plateau", milestones: [], gamma: 0.1, patience: 8, factor: 0.2, minLr: 0 },
-    stages: [{
-      name: "main",
-      epochs: 100,
-      trains: "all",
-      masking: false,
-      lrScale: 1,
-      msrLoss: true,
-    }],
-  },
-  eval: { every: 1, batchSize: 8, flip: false, alpha: 0.5 },
-  output: { dir: "", logEvery: 10, checkpointMinutes: 30 },
-};
+/** The `schedule` section. */
+export type ScheduleConfig = ExperimentConfig["schedule"];
 
-/** Closed choices of the whole experiment, by dotted path. */
-export const experimentChoices: Choices = {
-  backend: BACKEND_CHOICES,
-  ...dataChoices,
-  ...modelChoices,
-  ...lossChoices,
-  "optimizer.name": OPTIMIZERS,
-  "schedule.lr.kind": SCHEDULE_KINDS,
-};
+/** The `eval` section. */
+export type EvalConfig = ExperimentConfig["eval"];
 
-function fail(key: string, want: string, value: unknown): never {
-  throw new KitError(`config key "${key}" must be ${want}; got ${JSON.stringify(value)}`);
+/** The `output` section. */
+export type OutputConfig = ExperimentConfig["output"];
+
+function checkAcrossSections(cfg: z.output<typeof experimentSchema>, ctx: z.RefinementCtx): void {
+  const { data, model, loss } = cfg;
+  expect(
+    ctx,
+    model.inputSize === data.inputSize,
+    "model.inputSize",
+    `equal to data.inputSize (${data.inputSize})`,
+    model.inputSize,
+  );
+  expect(
+    ctx,
+    model.joints === 16,
+    "model.joints",
+    "16 (the MPII joints the data provides)",
+    model.joints,
+  );
+  const needed = Math.max(
+    ...("factors" in model ? model.factors : [1]),
+    ...(model.kind === "mss-msr" ? model.msr.factors : [1]),
+  );
+  const pyramid = data.pyramidFactors;
+  pyramid.forEach((f, i) => {
+    const want = `${2 ** i} (the pyramid is 1, 2, 4, 8 in order)`;
+    expect(ctx, f === 2 ** i, `data.pyramidFactors[${i}]`, want, f);
+  });
+  if (model.kind === "mssh" && loss.stackTargets === "dispatched") {
+    // MSSH's stacks fed with coarser features are supervised with that scale's ground truth.
+    const widest = Math.max(...stackTargetFactors(model));
+    expect(
+      ctx,
+      pyramid.includes(widest),
+      "data.pyramidFactors",
+      `a list including ${widest}: with loss.stackTargets "dispatched" the MSSH stacks fed with the ` +
+        `coarsest features are supervised with the ground truth at factor ${widest}`,
+      pyramid,
+    );
+  }
+  const reach = `to reach factor ${needed}, which the model's heads emit`;
+  expect(ctx, Math.max(...pyramid) >= needed, "data.pyramidFactors", reach, pyramid);
+  // Eq. 2's "max" combine takes a neighbour group's pixelwise maximum: an occluded joint's
+  // negative blob never wins it (the group's zero background or a visible neighbour does), so
+  // the structural term would ignore every occluded joint. "sum" is linear and keeps the sign.
+  const structural = loss.structure === "all" ||
+    (loss.structure === "msr" && model.kind === "mss-msr");
+  expect(
+    ctx,
+    !(data.occludedTarget === "negative" && structural && loss.combine === "max"),
+    "loss.combine",
+    '"sum" with data.occludedTarget "negative" (a max over a group drops negative, occluded ' +
+      'joints; "sum" keeps their sign)',
+    loss.combine,
+  );
+  cfg.schedule.stages.forEach((s, i) => {
+    expect(
+      ctx,
+      s.trains !== "msr" || model.kind === "mss-msr",
+      `schedule.stages[${i}].trains`,
+      `"all" for a ${model.kind} model (only mss-msr has an MSR-net)`,
+      s.trains,
+    );
+  });
 }
 
-function positiveInt(key: string, v: number, min = 1): void {
-  if (!Number.isInteger(v) || v < min) fail(key, `an integer >= ${min}`, v);
-}
+/** The components' defaults composed: the papers' settings. */
+export const experimentDefaults: ExperimentConfig = experimentSchema.parse({});
 
 /**
- * Checks what single sections cannot: ranges of the schedule and evaluation, and agreement
- * between sections (crop size, target pyramid, stages that need an MSR-net, Eq. 2's "max"
- * combine, which cannot read MSSH's negative targets).
+ * Checks an experiment config built in code: every section's keys, choices and ranges, and
+ * the agreement between sections. Returns the config.
  *
  * @example
  * ```ts
  * validateExperiment({ ...cfg, model: { ...cfg.model, inputSize: 128 } });
- * // throws KitError: config key "model.inputSize" must equal data.inputSize (256); got 128
+ * // throws KitError: config key "model.inputSize" must be equal to data.inputSize (256); got 128
  * ```
  */
 export function validateExperiment(cfg: ExperimentConfig): ExperimentConfig {
-  validateDataConfig(cfg.data);
-  validateModelConfig(cfg.model);
-  validateLossConfig(cfg.loss);
-  if (!/^[A-Za-z0-9._-]+$/.test(cfg.name)) {
-    fail("name", "letters, digits, '.', '_' or '-' (it names the run directory)", cfg.name);
-  }
-  positiveInt("seed", cfg.seed, 0);
-  if (cfg.model.inputSize !== cfg.data.inputSize) {
-    fail("model.inputSize", `equal to data.inputSize (${cfg.data.inputSize})`, cfg.model.inputSize);
-  }
-  if (cfg.model.joints !== 16) {
-    fail("model.joints", "16 (the MPII joints the data provides)", cfg.model.joints);
-  }
-  const needed = Math.max(
-    ...("factors" in cfg.model ? cfg.model.factors : [1]),
-    ...(cfg.model.kind === "mss-msr" ? cfg.model.msr.factors : [1]),
-  );
-  const pyramid = cfg.data.pyramidFactors;
-  pyramid.forEach((f, i) => {
-    if (f !== 2 ** i) {
-      fail(`data.pyramidFactors[${i}]`, `${2 ** i} (the pyramid is 1, 2, 4, 8 in order)`, f);
-    }
-  });
-  if (cfg.model.kind === "mssh" && cfg.loss.stackTargets === "dispatched") {
-    // MSSH's stacks fed with coarser features are supervised with that scale's ground truth.
-    const widest = Math.max(...stackTargetFactors(cfg.model));
-    if (!pyramid.includes(widest)) {
-      fail(
-        "data.pyramidFactors",
-        `a list including ${widest}: with loss.stackTargets "dispatched" the MSSH stacks fed with the ` +
-          `coarsest features are supervised with the ground truth at factor ${widest}`,
-        pyramid,
-      );
-    }
-  }
-  if (Math.max(...pyramid) < needed) {
-    fail("data.pyramidFactors", `to reach factor ${needed}, which the model's heads emit`, pyramid);
-  }
-  // Eq. 2's "max" combine takes a neighbour group's pixelwise maximum: an occluded joint's
-  // negative blob never wins it (the group's zero background or a visible neighbour does), so
-  // the structural term would ignore every occluded joint. "sum" is linear and keeps the sign.
-  const structural = cfg.loss.structure === "all" ||
-    (cfg.loss.structure === "msr" && cfg.model.kind === "mss-msr");
-  if (cfg.data.occludedTarget === "negative" && structural && cfg.loss.combine === "max") {
-    fail(
-      "loss.combine",
-      '"sum" with data.occludedTarget "negative" (a max over a group drops negative, occluded ' +
-        'joints; "sum" keeps their sign)',
-      cfg.loss.combine,
-    );
-  }
-  const lr = cfg.optimizer.lr;
-  if (!(lr > 0)) fail("optimizer.lr", "a number > 0", lr);
-  positiveInt("schedule.batchSize", cfg.schedule.batchSize);
-  positiveInt("schedule.stepsPerEpoch", cfg.schedule.stepsPerEpoch, 0);
-  if (cfg.schedule.stages.length === 0) fail("schedule.stages", "at least one stage", []);
-  cfg.schedule.stages.forEach((s, i) => {
-    const k = `schedule.stages[${i}]`;
-    positiveInt(`${k}.epochs`, s.epochs, 0);
-    if (!STAGE_TRAINS.includes(s.trains)) {
-      fail(`${k}.trains`, `one of ${STAGE_TRAINS.join(", ")}`, s.trains);
-    }
-    if (s.trains === "msr" && cfg.model.kind !== "mss-msr") {
-      fail(
-        `${k}.trains`,
-        `"all" for a ${cfg.model.kind} model (only mss-msr has an MSR-net)`,
-        s.trains,
-      );
-    }
-    if (!(s.lrScale > 0)) fail(`${k}.lrScale`, "a number > 0", s.lrScale);
-    if (s.trains === "msr" && !s.msrLoss) {
-      fail(`${k}.msrLoss`, "true in a stage that trains only the MSR-net", s.msrLoss);
-    }
-  });
-  if (cfg.schedule.stages.every((s) => s.epochs === 0)) {
-    fail("schedule.stages", "at least one stage with epochs > 0", cfg.schedule.stages);
-  }
-  positiveInt("eval.every", cfg.eval.every);
-  positiveInt("eval.batchSize", cfg.eval.batchSize);
-  if (!(cfg.eval.alpha > 0)) fail("eval.alpha", "a number > 0", cfg.eval.alpha);
-  positiveInt("output.logEvery", cfg.output.logEvery);
-  if (!(cfg.output.checkpointMinutes >= 0)) {
-    fail("output.checkpointMinutes", "a number >= 0", cfg.output.checkpointMinutes);
-  }
+  parseConfig(experimentSchema, cfg);
   return cfg;
 }
 
 /**
  * Resolves an experiment: the defaults, then an experiment file's contents, then `--set`
- * assignments, merged with unknown keys rejected, then validated.
+ * assignments, with unknown keys rejected and every value checked.
  *
  * @example
  * ```ts
@@ -247,12 +187,7 @@ export function resolveExperiment(
   file: unknown = {},
   sets: readonly string[] = [],
 ): ExperimentConfig {
-  const override = withSynthLevel(combineOverrides(file, ...sets.map(parseSet)));
-  const merged = mergeConfig(experimentDefaults as unknown as ConfigObject, override, {
-    choices: experimentChoices,
-    variants: modelVariants,
-  }) as unknown as ExperimentConfig;
-  return validateExperiment(merged);
+  return parseConfig(experimentSchema, combineOverrides(file, ...sets.map(parseSet)));
 }
 
 /**
@@ -294,11 +229,7 @@ export async function loadExperiment(
 function blame(path: string, file: unknown, sets: readonly string[], message: string): string {
   const fails = (n: number) => {
     try {
-      mergeConfig(
-        experimentDefaults as unknown as ConfigObject,
-        combineOverrides(file, ...sets.slice(0, n).map(parseSet)),
-        { choices: experimentChoices, variants: modelVariants },
-      );
+      resolveExperiment(file, sets.slice(0, n));
       return false;
     } catch (e) {
       return e instanceof KitError && e.message === message;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { KitError } from "../io/errors.ts";
+import { join } from "@std/path";
 import { buildModel, type HeatmapSource, type PoseModel } from "../models/build.ts";
 import {
   type CheckpointPointer,
@@ -14,7 +14,7 @@ import {
   resolveCheckpoint,
   type TrainState,
 } from "./checkpoint.ts";
-import { type ExperimentConfig, resolveExperiment } from "./config.ts";
+import { type ExperimentConfig, loadExperiment } from "./config.ts";
 import { heatmapSourceAt } from "./schedule.ts";
 
 /** A model with its weights loaded and where they came from. */
@@ -48,13 +48,8 @@ export async function loadTrained(
 ): Promise<TrainedModel> {
   const dir = await resolveCheckpoint(path, pointer);
   const meta = await readCheckpointMeta(dir);
-  let config: ExperimentConfig;
-  try {
-    config = resolveExperiment(meta.config);
-  } catch (e) {
-    if (e instanceof KitError) throw new KitError(`${dir}/config.json: ${e.message}`);
-    throw e;
-  }
+  // Through loadExperiment like every command: errors name <checkpoint>/config.json and the key.
+  const config = await loadExperiment(join(dir, "config.json"));
   const pm = buildModel(config.model, { seed: config.seed });
   await loadModelWeights(dir, pm.model);
   // The epoch of the checkpoint's last step: the current one mid-epoch, else the one just done.

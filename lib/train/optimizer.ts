@@ -6,6 +6,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { type Infer, positive, section, z } from "../config/config.ts";
 import { FlatRMSPropOptimizer } from "./flat_rmsprop.ts";
 
 /** Optimiser names accepted in the config. */
@@ -14,25 +15,22 @@ export const OPTIMIZERS = ["rmsprop", "adam", "sgd"] as const;
 /** An optimiser name. */
 export type OptimizerName = typeof OPTIMIZERS[number];
 
-/** The `optimizer` section of the experiment config. */
-export interface OptimizerConfig {
-  readonly name: OptimizerName;
-  readonly lr: number;
+/** The `optimizer` section of the experiment config; defaults: RMSprop at 2.5e-4 as in Newell et al. */
+export const optimizerSchema = section({
+  name: z.enum(OPTIMIZERS).default("rmsprop"),
+  lr: positive().default(2.5e-4),
   /** SGD momentum and RMSprop momentum. */
-  readonly momentum: number;
+  momentum: z.number().default(0),
   /** RMSprop decay (rho) and Adam beta2. */
-  readonly decay: number;
-  readonly epsilon: number;
-}
+  decay: z.number().default(0.99),
+  epsilon: z.number().default(1e-8),
+});
+
+/** The `optimizer` section of the experiment config. */
+export type OptimizerConfig = Infer<typeof optimizerSchema>;
 
 /** Defaults: RMSprop at 2.5e-4 as in Newell et al. */
-export const optimizerDefaults: OptimizerConfig = {
-  name: "rmsprop",
-  lr: 2.5e-4,
-  momentum: 0,
-  decay: 0.99,
-  epsilon: 1e-8,
-};
+export const optimizerDefaults: OptimizerConfig = optimizerSchema.parse({});
 
 /**
  * Builds the optimiser named in the config.

@@ -12,7 +12,6 @@
 
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "@std/path";
-import type { ConfigObject } from "../config/config.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
 import type { PoseModel } from "../models/build.ts";
@@ -180,7 +179,7 @@ export function checkpointer(
       await saveCheckpoint(runDir, {
         model: net.model,
         optimizer: current.optimizer,
-        config: cfg as unknown as ConfigObject,
+        config: cfg,
         state: { ...state, extra: { ...state.extra, optimizerStage: current.stage } },
         isBest,
       });

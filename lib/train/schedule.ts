@@ -5,22 +5,27 @@
  * @module
  */
 
+import { expect, type Infer, int, positive, section, strict, z } from "../config/config.ts";
+
 /** Learning-rate schedule kinds. */
 export const SCHEDULE_KINDS = ["constant", "step", "plateau"] as const;
 
 /** A learning-rate schedule kind. */
 export type ScheduleKind = typeof SCHEDULE_KINDS[number];
 
-/** The `schedule` section of the experiment config. */
-export interface LrSchedule {
+/** The learning-rate schedule (`schedule.lr` in the experiment config); default: Ke's plateau rule. */
+export const lrScheduleSchema = section({
   /** `step`: multiply by `gamma` at each milestone epoch; `plateau`: divide by `1 / factor` after `patience` epochs without improvement (Ke: divide by 5 after 8). */
-  readonly kind: ScheduleKind;
-  readonly milestones: readonly number[];
-  readonly gamma: number;
-  readonly patience: number;
-  readonly factor: number;
-  readonly minLr: number;
-}
+  kind: z.enum(SCHEDULE_KINDS).default("plateau"),
+  milestones: z.array(z.number()).default(() => []),
+  gamma: z.number().default(0.1),
+  patience: z.number().default(8),
+  factor: z.number().default(0.2),
+  minLr: z.number().default(0),
+});
+
+/** A learning-rate schedule. */
+export type LrSchedule = Infer<typeof lrScheduleSchema>;
 
 /**
  * The learning rate for `epoch` (0-based) under a step schedule: the base rate times `gamma`
@@ -188,21 +193,36 @@ export const STAGE_TRAINS = ["all", "msr"] as const;
 /** `all`: every weight; `msr`: only the MSR-net, MSS-net frozen (Ke's second stage). */
 export type StageTrains = typeof STAGE_TRAINS[number];
 
-/** One training stage (Ke et al. train MSS-net, then MSR-net alone, then all with masking). */
-export interface Stage {
-  readonly name: string;
-  readonly epochs: number;
-  readonly trains: StageTrains;
+/**
+ * One training stage (Ke et al. train MSS-net, then MSR-net alone, then all with masking); a
+ * stage given in a config takes the default for each key it leaves out.
+ */
+export const stageSchema = strict({
+  name: z.string().default("main"),
+  epochs: int(0).default(100),
+  trains: z.enum(STAGE_TRAINS).default("all"),
   /** Turn keypoint masking on for this stage. */
-  readonly masking: boolean;
+  masking: z.boolean().default(false),
   /** Learning-rate multiplier for this stage. */
-  readonly lrScale: number;
+  lrScale: positive().default(1),
   /**
    * Whether the MSR-net's loss counts in this stage. Ke's first stage trains the MSS-net alone:
    * with `false` the MSR-net gets no loss (and so no gradient) while the stacks train.
    */
-  readonly msrLoss: boolean;
-}
+  msrLoss: z.boolean().default(true),
+}).superRefine((s, ctx) => {
+  const msrOnly = s.trains === "msr";
+  expect(
+    ctx,
+    !msrOnly || s.msrLoss,
+    "msrLoss",
+    "true in a stage that trains only the MSR-net",
+    s.msrLoss,
+  );
+});
+
+/** One training stage. */
+export type Stage = Infer<typeof stageSchema>;
 
 /**
  * The stage an epoch (0-based) belongs to and the epoch within it; past the last stage, the

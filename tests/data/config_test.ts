@@ -1,13 +1,11 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
-  dataChoices,
   dataConfig,
   dataDefaults,
   SYNTH_LEVEL_KNOBS,
   synthImageSize,
   validateDataConfig,
 } from "../../lib/data/config.ts";
-import { mergeConfig } from "../../lib/config/config.ts";
 import { resolveExperiment } from "../../lib/train/config.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
@@ -58,15 +56,10 @@ Deno.test("unknown keys, bad choices and out-of-range values are named", () => {
 });
 
 Deno.test("the data section composes into an experiment config under data", () => {
-  const exp = mergeConfig({ data: dataDefaults, seed: 1 }, { data: { synth: { poses: "bank" } } }, {
-    choices: dataChoices,
-  });
-  assertEquals(exp.data.synth.poses, "bank");
+  const exp = resolveExperiment({ data: { synth: { poses: "bank" } } });
+  assertEquals(exp.data, { ...dataDefaults, synth: { ...dataDefaults.synth, poses: "bank" } });
   assertThrows(
-    () =>
-      mergeConfig({ data: dataDefaults }, { data: { synth: { poses: "random" } } }, {
-        choices: dataChoices,
-      }),
+    () => resolveExperiment({ data: { synth: { poses: "random" } } }),
     KitError,
     '"data.synth.poses" must be one of bank, kinematic, mixed',
   );
@@ -80,7 +73,7 @@ Deno.test("occluded joints get positive targets unless the config asks for MSSH'
     KitError,
     'config key "data.occludedTarget" must be one of positive, negative; got "minus"',
   );
-  // A config built in code skips mergeConfig; the range check still names the bad value.
+  // A config built in code is checked by the same schema, which names the bad value.
   assertThrows(
     () => validateDataConfig({ ...dataDefaults, occludedTarget: "zero" as "positive" }),
     KitError,

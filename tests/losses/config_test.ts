@@ -1,21 +1,17 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { mergeConfig } from "../../lib/config/mod.ts";
 import { KitError } from "../../lib/io/errors.ts";
-import { lossChoices, lossDefaults, paperLoss, validateLossConfig } from "../../lib/losses/mod.ts";
+import { lossConfig, lossDefaults, paperLoss, validateLossConfig } from "../../lib/losses/mod.ts";
 
 Deno.test("the loss section merges under the key loss with its choices checked", () => {
-  const cfg = mergeConfig({ loss: lossDefaults }, { loss: { structure: "all", alpha: 0.5 } }, {
-    choices: lossChoices,
-  });
-  assertEquals(cfg.loss, { ...lossDefaults, structure: "all", alpha: 0.5 });
+  const cfg = lossConfig({ structure: "all", alpha: 0.5 });
+  assertEquals(cfg, { ...lossDefaults, structure: "all", alpha: 0.5 });
   assertThrows(
-    () =>
-      mergeConfig({ loss: lossDefaults }, { loss: { combine: "mean" } }, { choices: lossChoices }),
+    () => lossConfig({ combine: "mean" }),
     KitError,
     'config key "loss.combine" must be one of sum, max; got "mean"',
   );
   assertThrows(
-    () => mergeConfig({ loss: lossDefaults }, { loss: { alhpa: 1 } }, { choices: lossChoices }),
+    () => lossConfig({ alhpa: 1 }),
     KitError,
     'unknown config key "loss.alhpa"',
   );

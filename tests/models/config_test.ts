@@ -1,15 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { mergeConfig } from "../../lib/config/mod.ts";
 import { KitError } from "../../lib/io/errors.ts";
-import {
-  modelChoices,
-  modelDefaults,
-  modelVariants,
-  resolveModelConfig,
-  validateModelConfig,
-} from "../../lib/models/mod.ts";
-
-const rules = { choices: modelChoices, variants: modelVariants };
+import { modelDefaults, resolveModelConfig, validateModelConfig } from "../../lib/models/mod.ts";
+import { resolveExperiment } from "../../lib/train/config.ts";
 
 Deno.test("each variant's defaults are the papers' 8 stacks of 256 features at 256x256", () => {
   for (const kind of ["hourglass", "mss", "mss-msr", "mssh"] as const) {
@@ -21,10 +13,10 @@ Deno.test("each variant's defaults are the papers' 8 stacks of 256 features at 2
 });
 
 Deno.test("switching model.kind in an experiment config brings that variant's keys", () => {
-  const base = { model: modelDefaults("hourglass") };
-  const cfg = mergeConfig(base, { model: { kind: "mss", factors: [1, 2] } }, rules);
+  assertEquals(resolveExperiment({}).model, modelDefaults("hourglass"));
+  const cfg = resolveExperiment({ model: { kind: "mss", factors: [1, 2] } });
   assertEquals(cfg.model, { ...modelDefaults("mss"), factors: [1, 2] });
-  const msr = mergeConfig(base, { model: { kind: "mss-msr", msr: { features: 32 } } }, rules);
+  const msr = resolveExperiment({ model: { kind: "mss-msr", msr: { features: 32 } } });
   assertEquals(msr.model.kind === "mss-msr" && msr.model.msr.features, 32);
 });
 

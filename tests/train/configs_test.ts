@@ -100,3 +100,11 @@ Deno.test("an MSSH experiment with per-scale targets needs that scale in data.py
     'config key "data.pyramidFactors" must be a list including 2',
   );
 });
+
+Deno.test("a committed checkpoint's config resolves to the same JSON, key order included", async () => {
+  for (const run of ["synth-hourglass-tiny", "synth-mss-tiny"]) {
+    const text = await Deno.readTextFile(join(root, "data", "trained", run, "config.json"));
+    const saved = JSON.parse(text);
+    assertEquals(JSON.stringify(resolveExperiment(saved)), JSON.stringify(saved), run);
+  }
+});
