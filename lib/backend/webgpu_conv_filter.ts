@@ -69,7 +69,7 @@ export interface SplitPlan {
  *
  * @example
  * ```ts
- * planSplit(65536, 2304, 256); // { slices: 29, sliceLength: 2272 }: 144 tiles × 29 slices
+ * planSplit(65536, 2304, 256); // { slices: 8, sliceLength: 8192 }: 144 tiles x 8 slices
  * ```
  */
 export function planSplit(m: number, k: number, n: number): SplitPlan {
