@@ -9,14 +9,18 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { webGpuConv2DBackpropFilter } from "./webgpu_conv_filter.ts";
+import { webGpuConv2DBackpropInput } from "./webgpu_conv_input.ts";
 
+/** A kit kernel: its result, or undefined to leave the case to tfjs's kernel (`original`). */
 type KitKernel = (
   args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  original: tf.KernelFunc,
 ) => tf.TensorInfo | undefined;
 
 /** Kernels the kit replaces on webgpu, with its implementation of each. */
 const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
   [tf.Conv2DBackpropFilter]: webGpuConv2DBackpropFilter,
+  [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
 };
 
 let enabled = true;
@@ -38,18 +42,18 @@ export function registerWebGpuKernels(): void {
   registered = true;
   for (const [name, kit] of Object.entries(KIT_WEBGPU_KERNELS)) {
     const original = tf.getKernel(name, "webgpu");
-    if (original) tf.unregisterKernel(name, "webgpu");
+    if (!original) continue; // a tfjs without this kernel: nothing to replace or fall back to
+    tf.unregisterKernel(name, "webgpu");
     tf.registerKernel({
       kernelName: name,
       backendName: "webgpu",
-      setupFunc: original?.setupFunc,
+      setupFunc: original.setupFunc,
       kernelFunc: (args) => {
-        const out = enabled ? kit(args) : undefined;
+        const out = enabled ? kit(args, original.kernelFunc) : undefined;
         if (out) {
           runs.set(name, (runs.get(name) ?? 0) + 1);
           return out;
         }
-        if (!original) throw new Error(`webgpu has no ${name} kernel for this case`);
         return original.kernelFunc(args);
       },
     });
@@ -74,7 +78,7 @@ export function setWebGpuKernelsEnabled(on: boolean): void {
  *
  * @example
  * ```ts
- * webGpuKernelNames(); // ["Conv2DBackpropFilter"]
+ * webGpuKernelNames(); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"]
  * ```
  */
 export function webGpuKernelNames(): string[] {

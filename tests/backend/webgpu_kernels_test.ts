@@ -10,7 +10,7 @@ const secondPass = Deno.env.get("KIT_TEST_BACKEND") !== undefined;
 const TOLERANCE = 1e-4;
 
 Deno.test({
-  name: "the kit's webgpu filter gradient matches the cpu backend for 1x1, 3x3 and 7x7 filters",
+  name: "the kit's webgpu filter and input gradients match the cpu backend for 1x1, 3x3 and 7x7",
   ignore: secondPass,
 }, async () => {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -40,13 +40,18 @@ Deno.test({
     assertEquals(out.signal, "SIGABRT", `exit ${out.code}:\n${stderr}`);
     assertMatch(stderr, /corrupted|double free|free\(\)/, `exit ${out.code}:\n${stderr}`);
   }
-  // Every case ran the kit's kernel, not tfjs's fallback.
-  assertEquals(r.kitRuns, FILTER_CASES.length);
+  // Every case ran the kit's kernels, not tfjs's fallback.
+  assertEquals(r.kitRuns, {
+    Conv2DBackpropFilter: FILTER_CASES.length,
+    Conv2DBackpropInput: FILTER_CASES.length,
+  });
   assertEquals(r.results.length, FILTER_CASES.length);
   assert(r.results.some((c: { slices: number }) => c.slices > 1), "no case used split-K");
   for (const [i, c] of FILTER_CASES.entries()) {
     const got = r.results[i];
-    assertEquals(got.shape, c.filter, c.name);
-    assert(got.relError < TOLERANCE, `${c.name}: relative error ${got.relError}`);
+    assertEquals(got.dwShape, c.filter, c.name);
+    assertEquals(got.dxShape, c.x, c.name);
+    assert(got.dwError < TOLERANCE, `${c.name}: filter gradient relative error ${got.dwError}`);
+    assert(got.dxError < TOLERANCE, `${c.name}: input gradient relative error ${got.dxError}`);
   }
 });
