@@ -1,8 +1,8 @@
 /**
  * GPU time and GFLOP/s of the convolutions one training step runs on WebGPU, each beside
  * tfjs-backend-webgpu's own MatMul of the same M x N x K on the same adapter (the issue's
- * yardstick: a convolution kernel should reach at least half of it), and the filter gradient
- * both as the kit's kernel and as tfjs's.
+ * yardstick: a convolution kernel should reach at least half of it), and both gradients as the
+ * kit's kernels and as tfjs's.
  *
  * Times come from timestamp queries (`tf.time`'s kernelMs) where the adapter offers
  * `timestamp-query`, otherwise from the wall clock up to the output's readback. The MatMul is
@@ -176,9 +176,15 @@ export async function timeConvKernels(
         [outPixels, co, fh * fw * ci],
       ],
       [
-        "Conv2DBackpropInput",
+        "Conv2DBackpropInput (kit)",
         run(tf.Conv2DBackpropInput, { dy, filter }, { ...common, inputShape: l.x }),
         [b * h * w, ci, fh * fw * co],
+      ],
+      [
+        "Conv2DBackpropInput (tfjs)",
+        run(tf.Conv2DBackpropInput, { dy, filter }, { ...common, inputShape: l.x }),
+        [b * h * w, ci, fh * fw * co],
+        false,
       ],
       [
         "Conv2DBackpropFilter (kit)",
