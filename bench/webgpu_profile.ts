@@ -2,10 +2,10 @@
  * Where a WebGPU training step spends its GPU time, kernel by kernel, and what it costs the host.
  *
  * Prints (1) the step time with the kit's webgpu kernels and with tfjs's own (before/after),
- * (2) a per-kernel GPU profile of one step (timestamp queries where the adapter has them),
- * (3) for every convolution layer of the step: forward, input-gradient and filter-gradient GPU
- * time and GFLOP/s beside tfjs's MatMul of the same M x N x K, and (4) host readbacks and
- * buffer-pool growth per step over `--steps` steps.
+ * (2) host readbacks and buffer-pool growth per step over `--steps` steps, (3) a per-kernel GPU
+ * profile of one step (timestamp queries where the adapter has them), and (4) for the
+ * convolution layers of the step: forward, input-gradient and filter-gradient GPU time and
+ * GFLOP/s beside tfjs's MatMul of the same M x N x K.
  *
  * ```sh
  * deno run -A bench/webgpu_profile.ts --stacks 1 --features 64 --batch 2 --size 64
@@ -23,7 +23,7 @@ import { buildModel, type PoseModel, resolveModelConfig } from "../lib/models/mo
 import { makeOptimizer, optimizerDefaults } from "../lib/train/optimizer.ts";
 import { type TrainBatch, trainStep } from "../lib/train/step.ts";
 import { formatProfile, profileWithBackendTimer } from "./profile.ts";
-import { convLayersOf, timeConvKernels } from "./webgpu_convs.ts";
+import { type ConvLayer, convLayersOf, timeConvKernels } from "./webgpu_convs.ts";
 
 const USAGE = `usage: deno run -A bench/webgpu_profile.ts [options]
   --stacks S     hourglass stacks (default 1)
@@ -33,6 +33,7 @@ const USAGE = `usage: deno run -A bench/webgpu_profile.ts [options]
   --steps N      steps for the step time and the readback count (default 3)
   --reps N       timed runs of each convolution kernel (default 3)
   --rows N       kernels shown in the step profile (default 25)
+  --layers N     convolution layers timed, most FLOPs first (default: all)
   --json         print the results as one JSON object on the last stdout line`;
 
 /** The parts of tfjs-backend-webgpu's backend this benchmark watches. */
@@ -94,7 +95,7 @@ async function median(fn: () => Promise<void>, n: number): Promise<number> {
 
 async function main(): Promise<void> {
   const flags = parseFlags(Deno.args, {
-    string: ["stacks", "features", "batch", "size", "steps", "reps", "rows"],
+    string: ["stacks", "features", "batch", "size", "steps", "reps", "rows", "layers"],
     boolean: ["json"],
   }, USAGE);
   const stacks = numberFlag(flags, "stacks", 1, { min: 1, integer: true });
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
   const steps = numberFlag(flags, "steps", 3, { min: 1, integer: true });
   const reps = numberFlag(flags, "reps", 3, { min: 1, integer: true });
   const rows = numberFlag(flags, "rows", 25, { min: 1, integer: true });
+  const maxLayers = numberFlag(flags, "layers", Infinity, { min: 1 });
   const log = (line: string) => console.error(line);
 
   const choice = await initBackend("webgpu", log);
@@ -129,18 +131,20 @@ async function main(): Promise<void> {
   }
   setWebGpuKernelsEnabled(true);
 
-  const profile = await profileWithBackendTimer(step);
-  log(formatProfile("train step (GPU time per kernel)", profile, rows));
-
-  const layers = await convLayersOf(step);
-  log(`\n${layers.length} convolution layers; GPU time per kernel, GEMM M x N x K:`);
-  const convs = await timeConvKernels(layers, reps, log);
-
   const perStep = await hostCost(backend, step, steps);
   log("\nper step: readbacks, new pool buffers, new pool bytes, live tensors");
   perStep.forEach((s, i) =>
     log(`step ${i + 1}: ${s.readbacks}, ${s.newBuffers}, ${s.newBytes}, ${s.tensors}`)
   );
+
+  const profile = await profileWithBackendTimer(step);
+  log(formatProfile("train step (GPU time per kernel)", profile, rows));
+
+  const flops = (l: ConvLayer) => l.x[0] * l.x[1] * l.x[2] * l.filter.reduce((p, d) => p * d, 1);
+  const all = await convLayersOf(step);
+  const layers = all.sort((p, q) => flops(q) - flops(p)).slice(0, maxLayers);
+  log(`\n${layers.length} of ${all.length} convolution layers (most FLOPs first); GEMM M x N x K:`);
+  const convs = await timeConvKernels(layers, reps, log);
 
   tf.dispose(batch);
   optimizer.dispose();
