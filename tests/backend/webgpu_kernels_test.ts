@@ -43,7 +43,8 @@ Deno.test({
   // Every case ran the kit's kernels, not tfjs's fallback.
   assertEquals(r.kitRuns, {
     Conv2DBackpropFilter: FILTER_CASES.length,
-    Conv2DBackpropInput: FILTER_CASES.length,
+    // The RGB cases (3 input channels) stay on tfjs's input gradient.
+    Conv2DBackpropInput: FILTER_CASES.filter((c) => c.x[3] % 4 === 0).length,
   });
   assertEquals(r.results.length, FILTER_CASES.length);
   assert(r.results.some((c: { slices: number }) => c.slices > 1), "no case used split-K");
