@@ -8,7 +8,7 @@
  * GFLOP/s beside tfjs's MatMul of the same M x N x K.
  *
  * ```sh
- * deno run -A bench/webgpu_profile.ts --stacks 1 --features 64 --batch 2 --size 64
+ * deno task bench-webgpu --stacks 1 --features 64 --batch 2 --size 64
  * ```
  *
  * @module
@@ -25,7 +25,7 @@ import { type TrainBatch, trainStep } from "../lib/train/step.ts";
 import { formatProfile, profileWithBackendTimer } from "./profile.ts";
 import { type ConvLayer, convLayersOf, timeConvKernels } from "./webgpu_convs.ts";
 
-const USAGE = `usage: deno run -A bench/webgpu_profile.ts [options]
+const USAGE = `usage: deno task bench-webgpu [options]
   --stacks S     hourglass stacks (default 1)
   --features F   features per residual module (default 64)
   --batch B      batch size (default 2)
