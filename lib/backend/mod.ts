@@ -7,6 +7,7 @@
 
 export * from "./select.ts";
 export * from "./webgpu.ts";
+export * from "./webgpu_kernels.ts";
 export * from "./wasm_kernels.ts";
 export * from "./wasm_threads.ts";
 export * from "./cpu_kernels.ts";

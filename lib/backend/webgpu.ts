@@ -10,6 +10,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+import { registerWebGpuKernels } from "./webgpu_kernels.ts";
 
 /** What we learnt about the WebGPU adapter, for the start line and for `auto`. */
 export interface AdapterReport {
@@ -95,6 +96,7 @@ const WANTED_LIMITS = [
  */
 export function registerWebGpuBackend(adapter: GPUAdapter): void {
   releaseWebGpu();
+  registerWebGpuKernels();
   tf.registerBackend("webgpu", async () => {
     const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
     const requiredLimits: Record<string, number> = {};

@@ -1,0 +1,99 @@
+/**
+ * The kit's own kernels for tfjs-backend-webgpu, registered when the webgpu backend is set up
+ * (as wasm_kernels.ts does for wasm). Each replaced kernel keeps tfjs's own as the fallback for
+ * the cases it does not cover, and {@link setWebGpuKernelsEnabled} switches them off so that a
+ * benchmark can time tfjs's kernels beside ours in one process.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { webGpuConv2DBackpropFilter } from "./webgpu_conv_filter.ts";
+import { webGpuConv2DBackpropInput } from "./webgpu_conv_input.ts";
+
+/** A kit kernel: its result, or undefined to leave the case to tfjs's kernel (`original`). */
+type KitKernel = (
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  original: tf.KernelFunc,
+) => tf.TensorInfo | undefined;
+
+/** Kernels the kit replaces on webgpu, with its implementation of each. */
+const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
+  [tf.Conv2DBackpropFilter]: webGpuConv2DBackpropFilter,
+  [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
+};
+
+let enabled = true;
+let registered = false;
+const runs = new Map<string, number>();
+
+/**
+ * Registers the kit's webgpu kernels once (later calls do nothing). Call after
+ * tfjs-backend-webgpu is imported (it registers its own kernels on import) and before training.
+ *
+ * @example
+ * ```ts
+ * registerWebGpuKernels();
+ * await tf.setBackend("webgpu");
+ * ```
+ */
+export function registerWebGpuKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const [name, kit] of Object.entries(KIT_WEBGPU_KERNELS)) {
+    const original = tf.getKernel(name, "webgpu");
+    if (!original) continue; // a tfjs without this kernel: nothing to replace or fall back to
+    tf.unregisterKernel(name, "webgpu");
+    tf.registerKernel({
+      kernelName: name,
+      backendName: "webgpu",
+      setupFunc: original.setupFunc,
+      kernelFunc: (args) => {
+        const out = enabled ? kit(args, original.kernelFunc) : undefined;
+        if (out) {
+          runs.set(name, (runs.get(name) ?? 0) + 1);
+          return out;
+        }
+        return original.kernelFunc(args);
+      },
+    });
+  }
+}
+
+/**
+ * Switches the kit's webgpu kernels on or off (tfjs's own run while off); for benchmarks.
+ *
+ * @example
+ * ```ts
+ * setWebGpuKernelsEnabled(false); // time tfjs-backend-webgpu's Conv2DBackpropFilter
+ * setWebGpuKernelsEnabled(true);
+ * ```
+ */
+export function setWebGpuKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * The kernels the kit replaces on webgpu.
+ *
+ * @example
+ * ```ts
+ * webGpuKernelNames(); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"]
+ * ```
+ */
+export function webGpuKernelNames(): string[] {
+  return Object.keys(KIT_WEBGPU_KERNELS);
+}
+
+/**
+ * How often each of the kit's webgpu kernels ran (not counting falls back to tfjs's), so that a
+ * test can tell the kit's kernel from tfjs's.
+ *
+ * @example
+ * ```ts
+ * webGpuKernelRuns()["Conv2DBackpropFilter"]; // e.g. 3
+ * ```
+ */
+export function webGpuKernelRuns(): Record<string, number> {
+  return Object.fromEntries(runs);
+}
