@@ -1,7 +1,8 @@
 /**
  * Evaluation: inference on people in source images through any predict function (crops, fixed
  * batches, flip test), Ke's conditional multi-trial testing, the scale-stability sweep, the MPII
- * evaluation files and the export of predictions for community tools.
+ * evaluation files, the export of predictions for community tools, and Ke et al.'s ablation read
+ * back from run directories.
  *
  * @module
  */
@@ -18,3 +19,4 @@ export * from "./dataset.ts";
 export * from "./ranking.ts";
 export * from "./presence.ts";
 export * from "./conditional_fit.ts";
+export * from "./ablation_report.ts";

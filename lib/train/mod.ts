@@ -1,7 +1,7 @@
 /**
  * Training: the single training step, optimisers, learning-rate schedules and Ke's stages,
- * atomic checkpoints, the JSONL run log and the training loop; reusing finished runs, and Ke
- * et al.'s ablation read from run directories.
+ * atomic checkpoints, the JSONL run log and the training loop; reusing finished runs, and the
+ * configs of Ke et al.'s ablation (read back and tabulated in lib/eval/ablation_report.ts).
  *
  * @module
  */
