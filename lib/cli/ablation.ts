@@ -41,7 +41,18 @@ const USAGE = `usage: deno task ablation --base <experiment.json> --out <root> [
             log.jsonl and stress.json, the plan and the summary there (e.g. data/ablation/<name>).
   Ctrl-C    stops after the current step with a checkpoint; --resume continues`;
 
-async function main(args: string[]): Promise<void> {
+/**
+ * Runs `deno task ablation` with `args` (see the usage text): training, `--evaluate` or
+ * `--report`. Bad input is a KitError naming the flag or file.
+ *
+ * @example
+ * ```ts
+ * await ablationCommand(["--base", "configs/x.json", "--out", "runs/abl", "--seeds", "1,2,3"]);
+ * await ablationCommand(["--evaluate", "runs/abl"]);
+ * await ablationCommand(["--report", "runs/abl"]);
+ * ```
+ */
+export async function ablationCommand(args: string[]): Promise<void> {
   const flags = parseFlags(args, {
     string: [
       "base",
@@ -369,4 +380,4 @@ async function reportMode(flags: Flags): Promise<void> {
   }
 }
 
-if (import.meta.main) await runMain(() => main(Deno.args));
+if (import.meta.main) await runMain(() => ablationCommand(Deno.args));

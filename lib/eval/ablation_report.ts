@@ -17,7 +17,9 @@ import {
   ablationStepOf,
 } from "../train/ablation.ts";
 import { type ExperimentConfig, resolveExperiment } from "../train/config.ts";
+import { PLAN_FILE } from "../train/ablation_plan.ts";
 import { readRunLog, type ValRecord } from "../train/log.ts";
+import { SUMMARY_FILE } from "./ablation_seeded.ts";
 
 /** Table scores of a run: the parts, the Mean and the AUC, in percent (null where absent). */
 export interface RunScores {
@@ -177,9 +179,17 @@ export interface AblationSummary {
   readonly unreadable: readonly { readonly dir: string; readonly message: string }[];
 }
 
+async function isSeededFolder(dir: string): Promise<boolean> {
+  for (const f of [PLAN_FILE, SUMMARY_FILE]) {
+    if (await Deno.stat(join(dir, f)).then(() => true, () => false)) return true;
+  }
+  return false;
+}
+
 /**
  * Reads every run directory under `root` and sorts them into the ablation's steps by their
- * configs. A missing folder or step is not an error: its row has `run: null`.
+ * configs; folders of seeded ablations (lib/eval/ablation_seeded.ts) are left to that reader.
+ * A missing folder or step is not an error: its row has `run: null`.
  *
  * @example
  * ```ts
@@ -204,6 +214,8 @@ export async function readAblation(root: string): Promise<AblationSummary> {
   const runs: RunSummary[] = [];
   const unreadable: { dir: string; message: string }[] = [];
   for (const name of dirs.sort()) {
+    // A seeded ablation's folder (plan, <row>/seed-<k> runs) is read by ablation_seeded.ts.
+    if (await isSeededFolder(join(root, name))) continue;
     try {
       runs.push(await readRunSummary(join(root, name)));
     } catch (e) {

@@ -198,3 +198,90 @@ export function seededTables(summary: SeededSummary): {
   };
   return { means, differences };
 }
+
+/** A point of a chart with error bars (the shape of lib/viz's `ErrorBarPoint`). */
+export interface IntervalPoint {
+  readonly category: string;
+  readonly panel: string;
+  readonly value: number;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * The summary as chart points, one panel per column: per row the mean with +- sd bars, and per
+ * step the paired difference with its 95% interval (no bar where there are too few seeds).
+ *
+ * @example
+ * ```ts
+ * const { means, differences } = seededChartPoints(summary);
+ * errorBarChartSpec(differences, { title: "...", xTitle: "step", yTitle: "difference", zeroLine: true });
+ * ```
+ */
+export function seededChartPoints(summary: SeededSummary): {
+  means: IntervalPoint[];
+  differences: IntervalPoint[];
+} {
+  const means = summary.rows.flatMap((r) =>
+    summary.columns.flatMap((c) => {
+      const cell = r.cells[c.id];
+      if (!cell || cell.mean === null) return [];
+      const sd = cell.sd ?? 0;
+      return [{
+        category: r.short,
+        panel: c.label,
+        value: cell.mean,
+        lo: cell.mean - sd,
+        hi: cell.mean + sd,
+      }];
+    })
+  );
+  const differences = summary.differences.flatMap((d) =>
+    summary.columns.flatMap((c) => {
+      const p = d.cells[c.id];
+      if (!p || p.mean === null) return [];
+      return [{
+        category: d.label,
+        panel: c.label,
+        value: p.mean,
+        lo: p.lo ?? p.mean,
+        hi: p.hi ?? p.mean,
+      }];
+    })
+  );
+  return { means, differences };
+}
+
+/**
+ * The seeded-ablation summaries recorded under `dir`: every `<dir>/<name>/ablation_summary.json`
+ * (e.g. data/ablation/<protocol>/), by folder name. A missing `dir` gives none.
+ *
+ * @example
+ * ```ts
+ * for (const { name, summary } of await findSeededSummaries("../data/ablation")) { ... }
+ * ```
+ */
+export async function findSeededSummaries(
+  dir: string,
+): Promise<{ name: string; path: string; summary: SeededSummary }[]> {
+  const out: { name: string; path: string; summary: SeededSummary }[] = [];
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) if (e.isDirectory) names.push(e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return out;
+    throw e;
+  }
+  for (const name of names.sort()) {
+    const path = join(dir, name, SUMMARY_FILE);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    out.push({ name, path, summary: JSON.parse(text) as SeededSummary });
+  }
+  return out;
+}
