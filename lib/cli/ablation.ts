@@ -140,8 +140,14 @@ async function trainMode(args: string[], flags: Flags): Promise<void> {
         `(finished runs are skipped), or choose another --out`,
     );
   }
+  // Rows and seeds share the data and batch size: the training split is opened once per kind.
+  const stepsOf = new Map<string, number>();
   const steps: number[] = [];
-  for (const run of plan) steps.push(await plannedSteps(run.config));
+  for (const run of plan) {
+    const key = JSON.stringify([run.config.data, run.config.schedule]);
+    if (!stepsOf.has(key)) stepsOf.set(key, await plannedSteps(run.config));
+    steps.push(stepsOf.get(key)!);
+  }
   const remaining = plan.reduce(
     (n, _, i) => n + (statuses[i]!.status === "finished" ? 0 : steps[i]! - statuses[i]!.step),
     0,

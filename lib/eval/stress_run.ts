@@ -143,8 +143,22 @@ export async function evaluateStress(
 ): Promise<StressFile> {
   const start = performance.now();
   const which = options.which ?? "last";
-  const log = options.log ?? console.log;
   const trained = await loadTrained(runDir, which);
+  try {
+    return await scoreTrained(trained, runDir, which, options, start);
+  } finally {
+    trained.pm.model.dispose();
+  }
+}
+
+async function scoreTrained(
+  trained: Awaited<ReturnType<typeof loadTrained>>,
+  runDir: string,
+  which: CheckpointPointer,
+  options: StressOptions,
+  start: number,
+): Promise<StressFile> {
+  const log = options.log ?? console.log;
   const cfg = trained.config;
   const limit = options.limit ?? 0;
   const val: ScoredSplit = {
