@@ -14,8 +14,9 @@
  * and best.json. The default validator scores the experiment's `val` split; a caller passes
  * another through `TrainOptions.validation`. The default is wired here rather than by each
  * caller, so `deno task train`, the notebooks, reuse.ts and the tests get the same validation
- * without repeating it; the loop imports lib/eval, never the other way round, so `deno task
- * eval`, the notebooks and training score a split the same way.
+ * without repeating it, and `deno task eval`, the notebooks and training score a split the same
+ * way. That default is the one arrow from training up to evaluation (tests/eval/validate_test.ts
+ * lists it); evaluation reads training's checkpoints and configs, which is the chain's direction.
  *
  * @module
  */

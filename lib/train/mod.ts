@@ -1,7 +1,7 @@
 /**
  * Training: the single training step, optimisers, learning-rate schedules and Ke's stages,
- * atomic checkpoints, the JSONL run log and the training loop; reusing finished runs, and Ke
- * et al.'s ablation read from run directories.
+ * atomic checkpoints, the JSONL run log and the training loop; reusing finished runs, and the
+ * configs of Ke et al.'s ablation and its seeded plans (read back and tabulated in lib/eval).
  *
  * @module
  */
@@ -17,3 +17,4 @@ export * from "./loop.ts";
 export * from "./load.ts";
 export * from "./reuse.ts";
 export * from "./ablation.ts";
+export * from "./ablation_plan.ts";

@@ -8,6 +8,7 @@
 
 export * from "./bundle.ts";
 export * from "./charts.ts";
+export * from "./error_bars.ts";
 export * from "./graph.ts";
 export * from "./draw.ts";
 export * from "./base64.ts";
