@@ -19,6 +19,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { nativeBatchNormTraining } from "../backend/native_bnorm_train.ts";
 
 /**
  * A training-mode BatchNorm's output and the batch statistics it used. The statistics are kept
@@ -94,7 +95,8 @@ interface BatchNormFields {
 
 /**
  * Gives a tfjs-layers BatchNormalization layer (channels last, with scale and center) the
- * closed-form training path of {@link batchNormTraining}; inference, other axes and layers
+ * closed-form training path of {@link batchNormTraining}, or oneDNN's native kernels
+ * (`nativeBatchNormTraining`) when the native path runs on wasm; inference, other axes and layers
  * without scale or center keep tfjs's own code. The layer stays a plain BatchNormalization for
  * saving and loading. Moving averages are updated exactly as tfjs-layers does:
  * `moving -= (moving - batch) · (1 - momentum)`.
@@ -114,12 +116,11 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       return original(inputs, kwargs);
     }
     return tf.tidy(() => {
-      const { y, mean, variance } = batchNormTraining(
-        x,
-        bn.gamma.read() as tf.Tensor1D,
-        bn.beta.read() as tf.Tensor1D,
-        bn.epsilon,
-      );
+      const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
+      // oneDNN's two kernels when the native path is on (wasm backend, libdnnl loaded), else
+      // the closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
+      const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
+        batchNormTraining(x, gamma, beta, bn.epsilon);
       const decay = 1 - bn.momentum;
       for (
         const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const
