@@ -43,6 +43,7 @@ import {
 } from "../lib/models/mod.ts";
 import { Progress } from "../lib/progress/mod.ts";
 import { makeOptimizer, optimizerDefaults } from "../lib/train/optimizer.ts";
+import { checkStepFits } from "../lib/train/preflight.ts";
 import { type TrainBatch, trainStep } from "../lib/train/step.ts";
 import { benchPipeline, type PipelineBenchResult } from "./data_bench.ts";
 import {
@@ -354,6 +355,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? ((line: string) => console.error(line));
   if (opts.threads !== undefined) setWasmThreads(opts.threads), setNativeThreads(opts.threads);
   const choice = await initBackend(opts.backend, log);
+  // Like `deno task train`: stop with one line when a step cannot fit the backend's memory.
+  await checkStepFits({
+    model: benchModelConfig(opts.model, opts.stacks, opts.features, opts.size),
+    batchSize: opts.batch,
+    loss: paperLoss(opts.model),
+    log,
+  });
   const loadStart = loadAverage();
   const pm = buildModel(benchModelConfig(opts.model, opts.stacks, opts.features, opts.size), {
     seed: 1,
