@@ -55,6 +55,8 @@ export interface StepMemory {
   /** wasm only: live `_malloc` bytes before the step and their peak during it. */
   readonly mallocBefore?: number;
   readonly mallocPeak?: number;
+  /** wasm only: the phase and top-level kernel running when the allocations peaked. */
+  readonly peakAt?: string;
   /** wasm only: heap size before and after the step (it only grows). */
   readonly heapBefore?: number;
   readonly heapAfter?: number;
@@ -189,6 +191,7 @@ export async function measureStepMemory(
   }
   // wasm allocations, and each top-level kernel's temporaries.
   let mallocLive = 0, mallocPeak = 0, kernelPeak = 0, depth = 0;
+  let topKernel = "", peakAt = "";
   const sizes = new Map<number, number>();
   const temps = new Map<string, { bytes: number; calls: number }>();
   let rssPeak = 0;
@@ -198,7 +201,7 @@ export async function measureStepMemory(
       const p = malloc(n);
       sizes.set(p >>> 0, n); // above 2 GiB the pointer comes back negative
       mallocLive += n;
-      mallocPeak = Math.max(mallocPeak, mallocLive);
+      if (mallocLive > mallocPeak) mallocPeak = mallocLive, peakAt = `${phase}: ${topKernel}`;
       kernelPeak = Math.max(kernelPeak, mallocLive);
       return p;
     });
@@ -211,7 +214,7 @@ export async function measureStepMemory(
   const origRun = engine.runKernelFunc.bind(engine);
   patch(engine, "runKernelFunc", (params: { kernelName?: string }) => {
     const top = depth === 0;
-    if (top) kernelPeak = mallocLive;
+    if (top) kernelPeak = mallocLive, topKernel = params.kernelName ?? "custom gradient";
     depth++;
     try {
       return origRun(params);
@@ -268,7 +271,9 @@ export async function measureStepMemory(
     forwardEndBytes: forwardEnd?.bytes ?? 0,
     forwardEndTensors: forwardEnd?.tensors ?? 0,
     byKind: forwardEnd?.byKind ?? {},
-    ...(wasm ? { mallocBefore, mallocPeak, heapBefore, heapAfter: wasm.HEAPU8.length } : {}),
+    ...(wasm
+      ? { mallocBefore, mallocPeak, peakAt, heapBefore, heapAfter: wasm.HEAPU8.length }
+      : {}),
     kernelTemps,
     rssBefore,
     rssPeak,
@@ -318,7 +323,8 @@ export function formatStepMemory(m: StepMemory): string {
   }
   if (m.mallocPeak !== undefined) {
     lines.push(
-      `  wasm allocations: peak ${mib(m.mallocPeak)} over the live ones before the step; ` +
+      `  wasm allocations: peak ${mib(m.mallocPeak)} over the live ones before the step ` +
+        `(in ${m.peakAt}); ` +
         `heap ${mib(m.heapBefore!)} -> ${mib(m.heapAfter!)}`,
     );
   }

@@ -81,6 +81,33 @@ export function batchNormTraining(
   return { y, mean, variance };
 }
 
+/**
+ * ReLU's gradient from its output instead of its input: `relu'(x) = step(x) = step(relu(x))`,
+ * the same values. tfjs saves a ReLU's input for the backward pass; in the pre-activation
+ * blocks that input is a BatchNorm output nothing else keeps, while the ReLU's output is saved
+ * anyway by the convolution it feeds. Saving the output instead frees every BatchNorm output
+ * after its ReLU: one activation-sized tensor per BN-ReLU pair (96 in the 2x64 hourglass;
+ * bench/RESULTS.md, "training memory"). PyTorch's ReLU saves its output too.
+ *
+ * Registered for every backend when this module loads (the models import it).
+ *
+ * @example
+ * ```ts
+ * registerReluGradientFromOutput(); // idempotent
+ * ```
+ */
+export function registerReluGradientFromOutput(): void {
+  tf.registerGradient({
+    kernelName: "Relu",
+    outputsToSave: [true],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [y] = saved as [tf.Tensor];
+      return { x: () => tf.mul(dy as tf.Tensor, tf.step(y)) };
+    },
+  });
+}
+registerReluGradientFromOutput();
+
 /** The parts of a tfjs-layers BatchNormalization layer the training path reads. */
 interface BatchNormFields {
   readonly axis: number;
