@@ -26,6 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import { multiScaleLoss } from "../lib/losses/multiscale.ts";
 import type { LossConfig } from "../lib/losses/config.ts";
 import { forward, type PoseModel } from "../lib/models/mod.ts";
+import { leanVariableGrads } from "../lib/train/lean_grads.ts";
 import { trainableVariables, type TrainBatch } from "../lib/train/step.ts";
 
 /** Bytes and buffer count of one group. */
@@ -121,7 +122,7 @@ export async function measureStepMemory(
   const vars = trainableVariables(pm);
   // Slots exist after the first step: run one untracked so the measured step is a steady one.
   const steadyStep = () => {
-    const { value, grads } = tf.variableGrads(() => lossOf(pm, batch, lossCfg), vars);
+    const { value, grads } = leanVariableGrads(() => lossOf(pm, batch, lossCfg), vars);
     optimizer.applyGradients(grads);
     tf.dispose([value, grads]);
   };
@@ -239,7 +240,7 @@ export async function measureStepMemory(
     | { bytes: number; tensors: number; byKind: Record<string, MemoryGroup> }
     | undefined;
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = leanVariableGrads(() => {
       const total = lossOf(pm, batch, lossCfg);
       const byKind: Record<string, MemoryGroup> = {};
       for (const e of live.values()) {
