@@ -12,8 +12,11 @@
  * dβ = Σ dy,   dγ = Σ dy·x̂,   dx = γ / sqrt(σ² + ε) · (dy - dβ/n - x̂ · dγ/n)
  * ```
  *
- * needs 5 passes and 2 reductions. Same values (to float rounding), same moving-average update
- * as tfjs-layers; inference is untouched.
+ * needs 5 passes and 2 reductions (7 with x̂ recomputed in the backward pass rather than kept:
+ * see {@link batchNormTraining}). Same values (to float rounding), same moving-average update
+ * as tfjs-layers; inference is untouched. On the native path (wasm + oneDNN) both passes are
+ * one oneDNN call each (lib/backend/native_bnorm_train.ts), which keeps x and the statistics
+ * too.
  *
  * @module
  */
@@ -61,19 +64,30 @@ export function batchNormTraining(
     const xHat = tf.mul(centred, invStd);
     // customGrad runs this in a scope of its own: keep the statistics for the caller.
     stats = [tf.keep(mean), tf.keep(variance)];
-    save([xHat, invStd, gamma]);
+    // x, not x̂: x is the previous convolution's output, which its own gradient keeps anyway,
+    // so saving it costs no memory, while x̂ would be one more activation-sized tensor per
+    // layer. x̂ is recomputed in the backward pass (two elementwise passes).
+    save([x, mean, invStd, gamma]);
     return {
       value: tf.add(tf.mul(xHat, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xHat, invStd, gamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-        const dyMean = tf.mean(dy, axes); // dβ / n
-        const dyXHatMean = tf.mean(tf.mul(dy, xHat), axes); // dγ / n
-        const dx = tf.mul(
-          tf.sub(tf.sub(dy, dyMean), tf.mul(xHat, dyXHatMean)),
-          tf.mul(gamma, invStd),
-        );
-        return [dx, tf.mul(dyXHatMean, n), tf.mul(dyMean, n)];
-      },
+      // In a scope of its own: tf.customGrad does not free a gradient's intermediates.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [x, mean, invStd, gamma] = saved as [
+            tf.Tensor,
+            tf.Tensor1D,
+            tf.Tensor1D,
+            tf.Tensor1D,
+          ];
+          const xHat = tf.mul(tf.sub(x, mean), invStd);
+          const dyMean = tf.mean(dy, axes); // dβ / n
+          const dyXHatMean = tf.mean(tf.mul(dy, xHat), axes); // dγ / n
+          const dx = tf.mul(
+            tf.sub(tf.sub(dy, dyMean), tf.mul(xHat, dyXHatMean)),
+            tf.mul(gamma, invStd),
+          );
+          return [dx, tf.mul(dyXHatMean, n), tf.mul(dyMean, n)];
+        }),
     };
   });
   const y = normalize(x, gamma, beta);

@@ -110,14 +110,22 @@ function leanGradients(engine: EngineInternals, original: EngineInternals["gradi
           );
         }
         const dys = node.outputs.map((o) => acc.get(o.id) ?? null);
-        const inputGrads = node.gradient(dys);
+        const inputs = Object.entries(node.inputs);
+        // One scope for the node: a custom gradient (tf.customGrad) computes all its input
+        // gradients when called, and its intermediates would otherwise live to the end.
+        const dxs = engine.tidy(() => {
+          const inputGrads = node.gradient!(dys);
+          return inputs.map(([name]) => {
+            const grad = inputGrads[name];
+            if (!grad) {
+              throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}.`);
+            }
+            return grad();
+          });
+        });
         const made: tf.Tensor[] = [];
-        for (const [name, x] of Object.entries(node.inputs)) {
-          const grad = inputGrads[name];
-          if (!grad) {
-            throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}.`);
-          }
-          const dx = engine.tidy(() => grad());
+        for (const [k, [name, x]] of inputs.entries()) {
+          const dx = dxs[k]!;
           if (dx.dtype !== "float32") {
             throw new Error(`Error in gradient for op ${node.kernelName}: dtype ${dx.dtype}`);
           }
