@@ -58,9 +58,8 @@ export interface ConvSpec {
   readonly padding?: "same" | "valid";
   readonly inChannels: number;
   /**
-   * false for a convolution that reads the network's input, whose input gradient nothing uses.
-   * Informational: every convolution trains through {@link withoutInputGradient}, which
-   * computes an input gradient only where one is asked for.
+   * false for a convolution that reads the network's input: training then never computes the
+   * gradient with respect to its input, which nothing uses (see {@link withoutInputGradient}).
    */
   readonly inputGradient?: boolean;
 }
@@ -183,11 +182,7 @@ export class Builder {
         seed: this.seed(),
       }),
     });
-    // Every convolution trains on the plain kernel + bias add, not only the one on the images:
-    // tfjs's fused conv2d also saves its output for the backward pass (even with no
-    // activation), one more activation-sized tensor per convolution (bench/RESULTS.md,
-    // "training memory"). The plain one computes the input gradient only where asked.
-    return this.add(withoutInputGradient(layer));
+    return this.add(spec.inputGradient === false ? withoutInputGradient(layer) : layer);
   }
 
   /**
