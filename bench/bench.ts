@@ -43,6 +43,7 @@ import {
 } from "../lib/models/mod.ts";
 import { Progress } from "../lib/progress/mod.ts";
 import { makeOptimizer, optimizerDefaults } from "../lib/train/optimizer.ts";
+import { checkStepFits } from "../lib/train/preflight.ts";
 import { type TrainBatch, trainStep } from "../lib/train/step.ts";
 import { benchPipeline, type PipelineBenchResult } from "./data_bench.ts";
 import {
@@ -52,6 +53,7 @@ import {
   profileWithBackendTimer,
 } from "./profile.ts";
 import { findTorchPython, runTorchTwin, type TorchResult } from "./torch.ts";
+import { formatStepMemory, measureStepMemory, type StepMemory } from "./memory.ts";
 
 const USAGE = `usage: deno task bench [options]
   --model hourglass|mss|mss-msr|mssh   network (default hourglass)
@@ -71,6 +73,9 @@ const USAGE = `usage: deno task bench [options]
                     in the same run, after the native timings
   --data            also measure the data pipeline at this size and batch, with augmentation
   --profile         print where one training step and one inference pass spend their time
+  --memory          first, before anything else runs: where one training step's memory goes
+                    (saved tensors per layer kind, kernel temporaries, optimizer state, peaks;
+                    bench/memory.ts), and PyTorch's peak beside it with --torch
   --json            print the result as one JSON object on the last stdout line`;
 
 /** Wall-clock and CPU time of repeated runs. */
@@ -147,6 +152,8 @@ export interface BenchResult {
   readonly native?: string;
   /** With `--plain`: the same measurements with the native convolutions switched off. */
   readonly plain?: PlainTimes;
+  /** With `--memory`: one training step's memory accounting (the first step of the run). */
+  readonly stepMemory?: StepMemory;
 }
 
 /** Plain wasm (native convolutions off) in the same run. */
@@ -328,6 +335,8 @@ export interface BenchOptions {
   readonly plain?: boolean;
   /** Also profile one training step and one inference pass per kernel. */
   readonly profile?: boolean;
+  /** First of all, account for one training step's memory. */
+  readonly memory?: boolean;
   /** Progress lines on stderr (default true). */
   readonly progress?: boolean;
   readonly log?: (line: string) => void;
@@ -346,6 +355,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? ((line: string) => console.error(line));
   if (opts.threads !== undefined) setWasmThreads(opts.threads), setNativeThreads(opts.threads);
   const choice = await initBackend(opts.backend, log);
+  // Like `deno task train`: stop with one line when a step cannot fit the backend's memory.
+  await checkStepFits({
+    model: benchModelConfig(opts.model, opts.stacks, opts.features, opts.size),
+    batchSize: opts.batch,
+    loss: paperLoss(opts.model),
+    log,
+  });
   const loadStart = loadAverage();
   const pm = buildModel(benchModelConfig(opts.model, opts.stacks, opts.features, opts.size), {
     seed: 1,
@@ -353,6 +369,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const params = countParams(pm);
   log(formatSummary(summarizeModel(pm)));
   const batch = syntheticBatch(pm, opts.batch);
+  // The optimizer is made here so that --memory's step creates its slots.
+  const optimizer = makeOptimizer(optimizerDefaults);
+  const lossCfg = paperLoss(opts.model);
+  let stepMemory: StepMemory | undefined;
+  if (opts.memory) {
+    // Before anything else: the wasm heap only grows, so its size now is this step's mark.
+    try {
+      stepMemory = await measureStepMemory(pm, optimizer, batch, lossCfg);
+      log(formatStepMemory(stepMemory));
+    } catch (e) {
+      log(`--memory: the step failed on ${choice.backend}: ${(e as Error).message}`);
+    }
+  }
 
   const infer = async () => {
     const heatmaps = tf.tidy(() => forward(pm, batch.images, false).final);
@@ -362,9 +391,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const quiet = opts.progress === false;
   const inferTime = await time("inference", opts.steps, opts.warmup, infer, () => {}, quiet);
 
-  // The training default (RMSprop 2.5e-4, decay 0.99, as PyTorch's RMSprop).
-  const optimizer = makeOptimizer(optimizerDefaults);
-  const lossCfg = paperLoss(opts.model);
+  // The training default (RMSprop 2.5e-4, decay 0.99, as PyTorch's RMSprop), made above.
   const train = async () => void (await trainStep(pm, optimizer, batch, lossCfg));
   let trainTime: Timing | undefined;
   let trainError: string | undefined;
@@ -455,6 +482,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     ...(profile ? { profile } : {}),
     ...(choice.native ? { native: describeNative(choice.native) } : {}),
     ...(plain ? { plain } : {}),
+    ...(stepMemory ? { stepMemory } : {}),
   };
 }
 
@@ -509,6 +537,19 @@ export function withTorch(r: BenchResult, t: TorchResult): Partial<BenchReport> 
     inferMinRatio: ratio(r.inferMinMs, t.inferMinMs)!,
     paramsMatch: r.params === t.params,
   };
+}
+
+/**
+ * A training step's memory on top of what was alive before it: the wasm heap's live
+ * allocations at their peak, else the engine's tensor bytes at their peak.
+ *
+ * @example
+ * ```ts
+ * stepPeakBytes(report.stepMemory!); // bytes
+ * ```
+ */
+export function stepPeakBytes(m: StepMemory): number {
+  return Math.max(m.mallocPeak ?? 0, m.peakTensorBytes);
 }
 
 function mib(bytes: number): string {
@@ -566,6 +607,19 @@ export function formatReport(r: BenchReport): string {
     ],
     ["peak tensors", `${r.peakTensors} (${mib(r.peakBytes)})`, "", ""],
   ];
+  const sm = r.stepMemory;
+  if (sm || t?.trainPeakOverBytes !== undefined) {
+    // What a training step adds to what was held before it: the kit's live allocations (wasm
+    // heap, or tensor bytes on other backends) against PyTorch's resident-set growth.
+    const kit = sm ? stepPeakBytes(sm) : undefined;
+    const torchBytes = t?.cudaMaxAllocatedBytes ?? t?.trainPeakOverBytes;
+    rows.push([
+      "train step peak memory",
+      kit === undefined ? "n/a" : mib(kit),
+      torchBytes === undefined ? "" : mib(torchBytes),
+      kit !== undefined && torchBytes ? x(kit / torchBytes) : "",
+    ]);
+  }
   const p = r.plain;
   if (p) {
     const over = (a: number | null, b: number | undefined) =>
@@ -644,7 +698,7 @@ async function main(args: readonly string[]): Promise<void> {
       "warmup",
       "torch-device",
     ],
-    boolean: ["json", "torch", "data", "profile", "plain"],
+    boolean: ["json", "torch", "data", "profile", "plain", "memory"],
   }, USAGE);
   const size = numberFlag(flags, "size", 128, { min: 64, integer: true });
   if (size % 64) {
@@ -671,6 +725,7 @@ async function main(args: readonly string[]): Promise<void> {
     warmup: numberFlag(flags, "warmup", 2, { min: 0, integer: true }),
     profile: flags.profile === true,
     plain: flags.plain === true,
+    memory: flags.memory === true,
   };
   // Fail on a bad model config before spending minutes measuring.
   const config = benchModelConfig(opts.model, opts.stacks, opts.features, opts.size);

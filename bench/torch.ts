@@ -30,6 +30,12 @@ export interface TorchResult {
   readonly batch: number;
   readonly size: number;
   readonly steps: number;
+  /** Resident set before the training steps, its high-water mark after them, the difference. */
+  readonly rssBeforeTrainBytes?: number;
+  readonly rssPeakBytes?: number;
+  readonly trainPeakOverBytes?: number;
+  /** On CUDA: `torch.cuda.max_memory_allocated` over the training steps. */
+  readonly cudaMaxAllocatedBytes?: number;
 }
 
 /** A python3 with torch, or why none was found. */

@@ -27,6 +27,7 @@ Run with a python3 that has torch (Debian's python3-torch: /usr/bin/python3):
 """
 
 import argparse
+import resource
 import json
 import math
 import os
@@ -249,6 +250,15 @@ def kit_defaults(kind):
     return cfg
 
 
+def resident_bytes():
+    """The process's resident set now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
 def time_ms(fn, warmup, steps, sync):
     """Median and minimum wall time, and median process CPU time (all threads), in ms."""
     for _ in range(warmup):
@@ -333,7 +343,18 @@ def main(argv):
         with torch.no_grad():
             return model(x)[-1].sum().item()
 
+    # Memory of the training steps: the resident set's high-water mark (ru_maxrss, which on
+    # Linux is in KiB) over the resident set just before them (torch, model, batch, targets
+    # loaded), or the CUDA allocator's peak on a GPU.
+    rss_before = resident_bytes()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     train_ms, train_min, train_cpu = time_ms(train_step, a.warmup, a.steps, sync)
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    memory = {"rssBeforeTrainBytes": rss_before, "rssPeakBytes": rss_peak,
+              "trainPeakOverBytes": max(0, rss_peak - rss_before)}
+    if device.type == "cuda":
+        memory["cudaMaxAllocatedBytes"] = torch.cuda.max_memory_allocated(device)
     infer_ms, infer_min, infer_cpu = time_ms(infer, a.warmup, a.steps, sync)
     print(json.dumps({
         "model": cfg["kind"],
@@ -356,6 +377,7 @@ def main(argv):
         "size": size,
         "steps": a.steps,
         "warmup": a.warmup,
+        **memory,
     }))
 
 

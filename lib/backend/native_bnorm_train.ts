@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { BatchNormPrimitive } from "./native_bnorm.ts";
 import type { Dnnl } from "./native_dnnl.ts";
+import { countNativeCall } from "./native_conv.ts";
 
 /**
  * The kernel names this module registers on the wasm backend.
@@ -88,6 +89,7 @@ export function registerNativeBatchNormTraining(
       const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
       const epsilon = (attrs as { epsilon: number }).epsilon;
       const prim = primitive("training", x!, epsilon);
+      countNativeCall(NATIVE_BATCH_NORM_KERNELS.forward, true);
       const b = heap(backend);
       const outs = xAndTwoPerChannel(b, x!);
       const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
@@ -109,6 +111,7 @@ export function registerNativeBatchNormTraining(
       const { x, mean, variance, dy, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
       const epsilon = (attrs as { epsilon: number }).epsilon;
       const prim = primitive("backward", x!, epsilon);
+      countNativeCall(NATIVE_BATCH_NORM_KERNELS.gradient, true);
       const b = heap(backend);
       const outs = xAndTwoPerChannel(b, x!);
       const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;

@@ -182,6 +182,8 @@ async function trainCommand(args: string[], controller: AbortController): Promis
   );
   console.log(formatConfig(cfg));
   await initBackend(backend);
+  const { checkStepFits } = await import("../train/preflight.ts"); // stops a step that cannot fit
+  await checkStepFits({ ...cfg, batchSize: cfg.schedule.batchSize, log: console.log });
 
   if (controller.signal.aborted) {
     console.log("stopped before the first step: nothing to save");

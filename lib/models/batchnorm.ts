@@ -12,13 +12,17 @@
  * dβ = Σ dy,   dγ = Σ dy·x̂,   dx = γ / sqrt(σ² + ε) · (dy - dβ/n - x̂ · dγ/n)
  * ```
  *
- * needs 5 passes and 2 reductions. Same values (to float rounding), same moving-average update
- * as tfjs-layers; inference is untouched.
+ * needs 5 passes and 2 reductions (7 with x̂ recomputed in the backward pass rather than kept:
+ * see {@link batchNormTraining}). Same values (to float rounding), same moving-average update
+ * as tfjs-layers; inference is untouched. On the native path (wasm + oneDNN) both passes are
+ * one oneDNN call each (lib/backend/native_bnorm_train.ts), which keeps x and the statistics
+ * too.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { nativeBatchNormTraining } from "../backend/native_bnorm_train.ts";
 
 /**
  * A training-mode BatchNorm's output and the batch statistics it used. The statistics are kept
@@ -60,25 +64,63 @@ export function batchNormTraining(
     const xHat = tf.mul(centred, invStd);
     // customGrad runs this in a scope of its own: keep the statistics for the caller.
     stats = [tf.keep(mean), tf.keep(variance)];
-    save([xHat, invStd, gamma]);
+    // x, not x̂: x is the previous convolution's output, which its own gradient keeps anyway,
+    // so saving it costs no memory, while x̂ would be one more activation-sized tensor per
+    // layer. x̂ is recomputed in the backward pass (two elementwise passes).
+    save([x, mean, invStd, gamma]);
     return {
       value: tf.add(tf.mul(xHat, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xHat, invStd, gamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-        const dyMean = tf.mean(dy, axes); // dβ / n
-        const dyXHatMean = tf.mean(tf.mul(dy, xHat), axes); // dγ / n
-        const dx = tf.mul(
-          tf.sub(tf.sub(dy, dyMean), tf.mul(xHat, dyXHatMean)),
-          tf.mul(gamma, invStd),
-        );
-        return [dx, tf.mul(dyXHatMean, n), tf.mul(dyMean, n)];
-      },
+      // In a scope of its own: tf.customGrad does not free a gradient's intermediates.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [x, mean, invStd, gamma] = saved as [
+            tf.Tensor,
+            tf.Tensor1D,
+            tf.Tensor1D,
+            tf.Tensor1D,
+          ];
+          const xHat = tf.mul(tf.sub(x, mean), invStd);
+          const dyMean = tf.mean(dy, axes); // dβ / n
+          const dyXHatMean = tf.mean(tf.mul(dy, xHat), axes); // dγ / n
+          const dx = tf.mul(
+            tf.sub(tf.sub(dy, dyMean), tf.mul(xHat, dyXHatMean)),
+            tf.mul(gamma, invStd),
+          );
+          return [dx, tf.mul(dyXHatMean, n), tf.mul(dyMean, n)];
+        }),
     };
   });
   const y = normalize(x, gamma, beta);
   const [mean, variance] = stats!;
   return { y, mean, variance };
 }
+
+/**
+ * ReLU's gradient from its output instead of its input: `relu'(x) = step(x) = step(relu(x))`,
+ * the same values. tfjs saves a ReLU's input for the backward pass; in the pre-activation
+ * blocks that input is a BatchNorm output nothing else keeps, while the ReLU's output is saved
+ * anyway by the convolution it feeds. Saving the output instead frees every BatchNorm output
+ * after its ReLU: one activation-sized tensor per BN-ReLU pair (96 in the 2x64 hourglass;
+ * bench/RESULTS.md, "training memory"). PyTorch's ReLU saves its output too.
+ *
+ * Registered for every backend when this module loads (the models import it).
+ *
+ * @example
+ * ```ts
+ * registerReluGradientFromOutput(); // idempotent
+ * ```
+ */
+export function registerReluGradientFromOutput(): void {
+  tf.registerGradient({
+    kernelName: "Relu",
+    outputsToSave: [true],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [y] = saved as [tf.Tensor];
+      return { x: () => tf.mul(dy as tf.Tensor, tf.step(y)) };
+    },
+  });
+}
+registerReluGradientFromOutput();
 
 /** The parts of a tfjs-layers BatchNormalization layer the training path reads. */
 interface BatchNormFields {
@@ -94,7 +136,8 @@ interface BatchNormFields {
 
 /**
  * Gives a tfjs-layers BatchNormalization layer (channels last, with scale and center) the
- * closed-form training path of {@link batchNormTraining}; inference, other axes and layers
+ * closed-form training path of {@link batchNormTraining}, or oneDNN's native kernels
+ * (`nativeBatchNormTraining`) when the native path runs on wasm; inference, other axes and layers
  * without scale or center keep tfjs's own code. The layer stays a plain BatchNormalization for
  * saving and loading. Moving averages are updated exactly as tfjs-layers does:
  * `moving -= (moving - batch) · (1 - momentum)`.
@@ -114,12 +157,11 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       return original(inputs, kwargs);
     }
     return tf.tidy(() => {
-      const { y, mean, variance } = batchNormTraining(
-        x,
-        bn.gamma.read() as tf.Tensor1D,
-        bn.beta.read() as tf.Tensor1D,
-        bn.epsilon,
-      );
+      const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
+      // oneDNN's two kernels when the native path is on (wasm backend, libdnnl loaded), else
+      // the closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
+      const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
+        batchNormTraining(x, gamma, beta, bn.epsilon);
       const decay = 1 - bn.momentum;
       for (
         const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const

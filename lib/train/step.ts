@@ -10,6 +10,7 @@ import { KitError } from "../io/errors.ts";
 import { type LossConfig, validateLossConfig } from "../losses/config.ts";
 import { multiScaleLoss } from "../losses/multiscale.ts";
 import { forward, type PoseModel } from "../models/build.ts";
+import { leanVariableGrads } from "./lean_grads.ts";
 
 /** One batch of training data (a `tf.TensorContainer`: `tf.dispose(batch)` frees it). */
 export type TrainBatch = {
@@ -69,7 +70,8 @@ export async function trainStep(
   let keypointWeights: tf.Tensor2D | undefined;
   let layout: { stack: number | "msr"; factor: number }[] = [];
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    // tf.variableGrads with a backward pass that frees activations as it goes (lean_grads.ts).
+    const { value, grads } = leanVariableGrads(() => {
       const out = forward(pm, batch.images, true);
       const { total, parts, keypointWeights: kw } = multiScaleLoss(
         out,

@@ -10,7 +10,7 @@ import {
   setNativeKernelsEnabled,
 } from "../../lib/backend/mod.ts";
 import { nativeCallCounts } from "../../lib/backend/native_conv.ts";
-import { batchNormTraining } from "../../lib/models/batchnorm.ts";
+import { batchNormTraining, withClosedFormTraining } from "../../lib/models/batchnorm.ts";
 
 // Starting the wasm backend starts its thread pool, which lives as long as the process.
 const BACKEND_TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -190,6 +190,45 @@ Deno.test({
       nativeBatchNormTraining(tf.ones([2, 3]), tf.ones([3]), tf.zeros([3]), 1e-3),
       undefined,
     );
+  },
+});
+
+Deno.test({
+  name: `a model's BatchNorm layer trains on oneDNN's kernels when native, with the cpu ` +
+    `backend's output, gradients and moving statistics${SKIP}`,
+  ignore: !status.loaded,
+  ...BACKEND_TEST,
+  fn: async () => {
+    const shape = [2, 5, 4, 6], c = 6;
+    const f = () => {
+      const layer = withClosedFormTraining(
+        tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 }),
+      );
+      layer.build(shape);
+      layer.setWeights([rand([c], 2), rand([c], 3), tf.fill([c], 0.5), tf.fill([c], 2)]);
+      const x = rand(shape, 1), weight = rand(shape, 9);
+      const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, weight)),
+        vars,
+      );
+      const dx = tf.grad((x: tf.Tensor) => {
+        const y = layer.apply(x, { training: true }) as tf.Tensor;
+        return tf.sum(tf.mul(y, weight));
+      })(x);
+      const [, , movingMean, movingVariance] = layer.getWeights();
+      const out = [value, dx, ...vars.map((v) => grads[v.name]!), movingMean!, movingVariance!];
+      // Clones: the layer's weights are disposed here (it was never applied symbolically, so
+      // layer.dispose() refuses).
+      const kept = out.map((t) => t.clone());
+      for (const w of layer.weights) w.dispose();
+      return kept;
+    };
+    const before = nativeCallCounts.KitBatchNormTrainingGrad?.native ?? 0;
+    const native = await run("native", f);
+    assertEquals(nativeCallCounts.KitBatchNormTrainingGrad?.native, before + 2);
+    const cpu = await run("cpu", f);
+    for (const e of relativeErrors(native, cpu)) assertLess(e, 1e-4, `relative error ${e}`);
   },
 });
 
