@@ -19,4 +19,5 @@ export * from "./dataset.ts";
 export * from "./validate.ts";
 export * from "./ranking.ts";
 export * from "./presence.ts";
+export * from "./conditional_eval.ts";
 export * from "./conditional_fit.ts";
