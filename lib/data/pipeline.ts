@@ -55,8 +55,18 @@ export interface SampleFailure {
 /** Replacement draws for an unreadable sample before the pipeline gives up. */
 const MAX_ATTEMPTS = 8;
 
-/** A batched, prefetching input pipeline over one dataset split. Close it when done. */
-export class Pipeline {
+/**
+ * A batched, prefetching input pipeline over one dataset split. Close it when done, or let a
+ * `using` block close it.
+ *
+ * @example
+ * ```ts
+ * using pipe = await openPipeline(cfg.data, "val", { mode: "eval", batchSize: 8 });
+ * for await (const batch of pipe.epoch(0)) { ...; disposeBatch(batch); }
+ * // Leaving the block stops the workers.
+ * ```
+ */
+export class Pipeline implements Disposable {
   readonly mode: "train" | "eval";
   readonly batchSize: number;
   readonly seed: number;
@@ -219,6 +229,11 @@ export class Pipeline {
     this.#closed = true;
     this.source.close();
   }
+
+  /** {@link close}, for `using` (and `await using`) blocks. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /**
@@ -244,12 +259,9 @@ export function createPipeline(
  *
  * @example
  * ```ts
- * const train = await openPipeline(cfg.data, "train", { mode: "train", batchSize: 16, seed: 1 });
- * try {
- *   for await (const batch of train.epoch(0)) { ...; disposeBatch(batch); }
- * } finally {
- *   train.close();
- * }
+ * using train = await openPipeline(cfg.data, "train", { mode: "train", batchSize: 16, seed: 1 });
+ * for await (const batch of train.epoch(0)) { ...; disposeBatch(batch); }
+ * // Leaving the block closes the pipeline, as `train.close()` would.
  * ```
  */
 export async function openPipeline(
