@@ -8,7 +8,7 @@
 
 import { join } from "@std/path";
 import { KitError } from "../io/errors.ts";
-import { within } from "./chromium.ts";
+import { within } from "./page.ts";
 
 /** A running notebook server. */
 export interface NotebookServer {

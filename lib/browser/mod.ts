@@ -9,3 +9,4 @@
 export * from "./chromium.ts";
 export * from "./jupyter.ts";
 export * from "./look.ts";
+export { Page, type PageMessage, within } from "./page.ts";

@@ -13,7 +13,7 @@ import { type DataConfig, dataConfig, DATASET_CHOICES } from "../data/config.ts"
 import { openPipeline } from "../data/pipeline.ts";
 import { openDataset } from "../data/open.ts";
 import { cropConvention } from "../data/prepare.ts";
-import { conditionalEvaluation } from "../eval/conditional_fit.ts";
+import { conditionalEvaluation } from "../eval/conditional_eval.ts";
 import { tidyPredict } from "../eval/dataset.ts";
 import { predictHeatmaps } from "../models/build.ts";
 import { Progress } from "../progress/progress.ts";
@@ -40,7 +40,7 @@ const USAGE = `usage: deno task eval --checkpoint <run or checkpoint dir> [--whi
 
   --conditional adds Ke et al.'s conditional multi-trial testing (§IV-A.2): τc (per joint) and
   τs are fitted on the first --fit-fraction of the people, the rest are scored with and without
-  it, and the fraction of them that triggered a retrial is reported (lib/eval/conditional_fit.ts).`;
+  it, and the fraction of them that triggered a retrial is reported (lib/eval/conditional_eval.ts).`;
 
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, {

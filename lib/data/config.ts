@@ -3,6 +3,9 @@
  * knobs, augmentation and keypoint masking, declared once as a schema (`dataSchema`). Plain JSON;
  * the experiment config holds it under the key `data`, so dotted paths in messages start with `data.`.
  *
+ * It stays one file (about 380 lines) because it is one config section: the schema and the
+ * SynthPose level tables it fills defaults from are read together, one key per line.
+ *
  * @module
  */
 

@@ -21,12 +21,13 @@ import { assembleBatch, type Batch, disposeBatch } from "./assemble.ts";
 import type { DataConfig } from "./config.ts";
 import { validateDataConfig } from "./config.ts";
 import { openDataset, type Split } from "./open.ts";
-import { type PreparedSample, type PrepareJob, prepareSample } from "./prepare.ts";
+import type { PreparedSample } from "./prepare.ts";
+import { InlineSource, type SampleSource, WorkerSource } from "./sources.ts";
 import { type PoseDataset, SampleLoadError } from "./types.ts";
-import { fromWorkerError, type WorkerReply, type WorkerRequest } from "./worker_protocol.ts";
 
 export { type Batch, disposeBatch } from "./assemble.ts";
 export type { BatchMeta } from "./prepare.ts";
+export type { SampleSource } from "./sources.ts";
 
 /** How a pipeline runs. */
 export interface PipelineOptions {
@@ -51,105 +52,21 @@ export interface SampleFailure {
   readonly message: string;
 }
 
-/** Where samples are prepared: on this thread or in workers. */
-export interface SampleSource {
-  prepare(job: PrepareJob): Promise<PreparedSample>;
-  close(): void;
-}
-
-class InlineSource implements SampleSource {
-  constructor(readonly dataset: PoseDataset, readonly config: DataConfig) {}
-
-  async prepare(job: PrepareJob): Promise<PreparedSample> {
-    const sample = await this.dataset.get(job.index);
-    return prepareSample(sample, this.config, job);
-  }
-
-  close(): void {}
-}
-
-interface Pending {
-  resolve(p: PreparedSample): void;
-  reject(e: Error): void;
-}
-
-class WorkerSource implements SampleSource {
-  readonly #workers: { worker: Worker; busy: number; pending: Map<number, Pending> }[] = [];
-  #nextId = 0;
-  #dead: Error | undefined;
-  readonly ready: Promise<void>;
-
-  constructor(config: DataConfig, split: Split, count: number) {
-    const inits: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-      const slot = { worker, busy: 0, pending: new Map<number, Pending>() };
-      this.#workers.push(slot);
-      inits.push(
-        new Promise<void>((resolve, reject) => {
-          worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-            const msg = e.data;
-            if (msg.type === "ready") return resolve();
-            if (msg.type === "failed" && msg.id === -1) {
-              const err = fromWorkerError(msg.error);
-              this.#fail(err);
-              return reject(err);
-            }
-            const p = slot.pending.get(msg.id);
-            if (!p) return;
-            slot.pending.delete(msg.id);
-            slot.busy--;
-            if (msg.type === "done") p.resolve(msg.prepared as PreparedSample);
-            else p.reject(fromWorkerError(msg.error));
-          };
-          worker.onerror = (e: ErrorEvent) => {
-            e.preventDefault();
-            const err = new Error(`a data worker crashed: ${e.message}`);
-            this.#fail(err);
-            reject(err);
-          };
-        }),
-      );
-      const init: WorkerRequest = { type: "init", config, split };
-      worker.postMessage(init);
-    }
-    this.ready = Promise.all(inits).then(() => {});
-    this.ready.catch(() => {});
-  }
-
-  #fail(err: Error): void {
-    this.#dead ??= err;
-    for (const slot of this.#workers) {
-      for (const p of slot.pending.values()) p.reject(err);
-      slot.pending.clear();
-      slot.busy = 0;
-    }
-  }
-
-  async prepare(job: PrepareJob): Promise<PreparedSample> {
-    await this.ready;
-    if (this.#dead) throw this.#dead;
-    const slot = this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    const id = this.#nextId++;
-    slot.busy++;
-    return await new Promise<PreparedSample>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      const req: WorkerRequest = { type: "prepare", id, job };
-      slot.worker.postMessage(req);
-    });
-  }
-
-  close(): void {
-    this.#fail(new Error("the pipeline was closed"));
-    for (const slot of this.#workers) slot.worker.terminate();
-  }
-}
-
 /** Replacement draws for an unreadable sample before the pipeline gives up. */
 const MAX_ATTEMPTS = 8;
 
-/** A batched, prefetching input pipeline over one dataset split. Close it when done. */
-export class Pipeline {
+/**
+ * A batched, prefetching input pipeline over one dataset split. Close it when done, or let a
+ * `using` block close it.
+ *
+ * @example
+ * ```ts
+ * using pipe = await openPipeline(cfg.data, "val", { mode: "eval", batchSize: 8 });
+ * for await (const batch of pipe.epoch(0)) { ...; disposeBatch(batch); }
+ * // Leaving the block stops the workers.
+ * ```
+ */
+export class Pipeline implements Disposable {
   readonly mode: "train" | "eval";
   readonly batchSize: number;
   readonly seed: number;
@@ -312,6 +229,11 @@ export class Pipeline {
     this.#closed = true;
     this.source.close();
   }
+
+  /** {@link close}, for `using` (and `await using`) blocks. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /**
@@ -337,12 +259,9 @@ export function createPipeline(
  *
  * @example
  * ```ts
- * const train = await openPipeline(cfg.data, "train", { mode: "train", batchSize: 16, seed: 1 });
- * try {
- *   for await (const batch of train.epoch(0)) { ...; disposeBatch(batch); }
- * } finally {
- *   train.close();
- * }
+ * using train = await openPipeline(cfg.data, "train", { mode: "train", batchSize: 16, seed: 1 });
+ * for await (const batch of train.epoch(0)) { ...; disposeBatch(batch); }
+ * // Leaving the block closes the pipeline, as `train.close()` would.
  * ```
  */
 export async function openPipeline(

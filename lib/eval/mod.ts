@@ -20,6 +20,7 @@ export * from "./dataset.ts";
 export * from "./validate.ts";
 export * from "./ranking.ts";
 export * from "./presence.ts";
+export * from "./conditional_eval.ts";
 export * from "./conditional_fit.ts";
 export * from "./ablation_report.ts";
 export * from "./stress.ts";

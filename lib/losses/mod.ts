@@ -1,6 +1,6 @@
 /**
  * Losses as pure tensor functions: Eq. 1, the multi-scale sum, the structure-aware loss (Eq. 2)
- * and the MSSH adaptive weighted loss (issue 4).
+ * and the MSSH adaptive weighted loss.
  *
  * @module
  */

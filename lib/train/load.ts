@@ -17,8 +17,11 @@ import {
 import { type ExperimentConfig, loadExperiment } from "./config.ts";
 import { heatmapSourceAt } from "./schedule.ts";
 
-/** A model with its weights loaded and where they came from. */
-export interface TrainedModel {
+/**
+ * A model with its weights loaded and where they came from. Disposing it (or leaving its `using`
+ * block) frees the weights; a second dispose does nothing.
+ */
+export interface TrainedModel extends Disposable {
   readonly pm: PoseModel;
   readonly config: ExperimentConfig;
   readonly state: TrainState;
@@ -38,8 +41,9 @@ export interface TrainedModel {
  *
  * @example
  * ```ts
- * const { pm, config } = await loadTrained("runs/synth-hourglass-tiny");
- * const heatmaps = predictHeatmaps(pm, crops);
+ * using trained = await loadTrained("runs/synth-hourglass-tiny");
+ * const heatmaps = predictHeatmaps(trained.pm, crops);
+ * // Leaving the block frees the weights.
  * ```
  */
 export async function loadTrained(
@@ -55,5 +59,18 @@ export async function loadTrained(
   // The epoch of the checkpoint's last step: the current one mid-epoch, else the one just done.
   const lastEpoch = meta.state.batchInEpoch > 0 ? meta.state.epoch : meta.state.epoch - 1;
   const heatmaps = heatmapSourceAt(config.schedule.stages, lastEpoch);
-  return { pm, config, state: meta.state, dir, heatmaps };
+  let disposed = false;
+  return {
+    pm,
+    config,
+    state: meta.state,
+    dir,
+    heatmaps,
+    [Symbol.dispose]() {
+      // tfjs throws on a second dispose; leaving a `using` block after an explicit dispose must not.
+      if (disposed) return;
+      disposed = true;
+      pm.model.dispose();
+    },
+  };
 }

@@ -92,13 +92,26 @@ export function learningRate(
   epoch: number,
   scores: readonly number[],
 ): number {
+  return scheduledRate(base, schedule, epoch, scores.slice(0, epoch));
+}
+
+/**
+ * The rate `schedule` gives at `epoch` starting from `start`, where `plateauScores` are the
+ * validation scores a plateau schedule reads (a step schedule counts epochs from the run's start).
+ */
+function scheduledRate(
+  start: number,
+  schedule: LrSchedule,
+  epoch: number,
+  plateauScores: readonly number[],
+): number {
   switch (schedule.kind) {
     case "constant":
-      return base;
+      return start;
     case "step":
-      return Math.max(schedule.minLr, stepLr(base, epoch, schedule.milestones, schedule.gamma));
+      return Math.max(schedule.minLr, stepLr(start, epoch, schedule.milestones, schedule.gamma));
     case "plateau":
-      return plateauLr(base, scores.slice(0, epoch), schedule);
+      return plateauLr(start, plateauScores, schedule);
   }
 }
 
@@ -151,19 +164,8 @@ export function stageLearningRate(
 ): number {
   const { index, stage } = stageAt(stages, epoch);
   const start = stageStartEpoch(stages, index);
-  const own = base * stage.lrScale;
-  switch (schedule.kind) {
-    case "constant":
-      return own;
-    case "step":
-      return Math.max(schedule.minLr, stepLr(own, epoch, schedule.milestones, schedule.gamma));
-    case "plateau":
-      return plateauLr(
-        own,
-        history.filter((v) => v.epoch >= start && v.epoch < epoch).map((v) => v.score),
-        schedule,
-      );
-  }
+  const ownScores = history.filter((v) => v.epoch >= start && v.epoch < epoch).map((v) => v.score);
+  return scheduledRate(base * stage.lrScale, schedule, epoch, ownScores);
 }
 
 /**

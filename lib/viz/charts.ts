@@ -65,14 +65,13 @@ export function lineChartSpec(points: readonly LinePoint[], o: ChartOptions): Ve
       },
       ...(hasSeries
         ? {
-          color: {
-            field: "series",
-            type: "nominal",
-            title: o.seriesTitle ?? "series",
-            // Series keep their order; more than ten get twenty distinct colours.
-            scale: { domain: series, ...(series.length > 10 ? { scheme: "tableau20" } : {}) },
-            legend: { labelLimit: 300 },
-          },
+          // Series keep their order; more than ten get twenty distinct colours.
+          color: legendColour(
+            "series",
+            o.seriesTitle ?? "series",
+            series,
+            series.length > 10 ? "tableau20" : undefined,
+          ),
         }
         : {}),
       tooltip: [
@@ -82,6 +81,20 @@ export function lineChartSpec(points: readonly LinePoint[], o: ChartOptions): Ve
       ],
     },
   } as VegaLiteSpec;
+}
+
+/**
+ * The colour channel of a chart's series (or groups): `domain` keeps their order, `scheme` (when
+ * given) replaces the default ten colours, and the legend does not cut long names.
+ */
+function legendColour(field: string, title: string, domain: string[], scheme?: string) {
+  return {
+    field,
+    type: "nominal",
+    title,
+    scale: { domain, ...(scheme ? { scheme } : {}) },
+    legend: { labelLimit: 300 },
+  };
 }
 
 /** One bar of a grouped bar chart. */
@@ -131,13 +144,7 @@ export function barChartSpec(bars: readonly Bar[], o: ChartOptions): VegaLiteSpe
       ...(hasGroups
         ? {
           xOffset: { field: "group", type: "nominal", sort: groups },
-          color: {
-            field: "group",
-            type: "nominal",
-            title: o.seriesTitle ?? "group",
-            scale: { domain: groups },
-            legend: { labelLimit: 300 },
-          },
+          color: legendColour("group", o.seriesTitle ?? "group", groups),
         }
         : {}),
       tooltip: [

@@ -67,8 +67,16 @@ export function structureGroupsSpec(
       rows.push({ panel, layer: "link", x, y, x2, y2 });
     }
   }
-  const xScale = { domain: [-1.2, 1.2] };
-  const yScale = { domain: [3.9, -0.4] };
+  // Every layer places its marks on the same fixed body layout, without axes.
+  const position = {
+    x: { field: "x", type: "quantitative", scale: { domain: [-1.2, 1.2] }, axis: null },
+    y: { field: "y", type: "quantitative", scale: { domain: [3.9, -0.4] }, axis: null },
+  };
+  const segments = (layer: "bone" | "link", color: string, strokeWidth: number) => ({
+    transform: [{ filter: `datum.layer === '${layer}'` }],
+    mark: { type: "rule", color, strokeWidth },
+    encoding: { ...position, x2: { field: "x2" }, y2: { field: "y2" } },
+  });
   return {
     title,
     data: { values: rows },
@@ -77,32 +85,13 @@ export function structureGroupsSpec(
       width: 90,
       height: 140,
       layer: [
-        {
-          transform: [{ filter: "datum.layer === 'bone'" }],
-          mark: { type: "rule", color: "#bbbbbb", strokeWidth: 2 },
-          encoding: {
-            x: { field: "x", type: "quantitative", scale: xScale, axis: null },
-            y: { field: "y", type: "quantitative", scale: yScale, axis: null },
-            x2: { field: "x2" },
-            y2: { field: "y2" },
-          },
-        },
-        {
-          transform: [{ filter: "datum.layer === 'link'" }],
-          mark: { type: "rule", color: "#d62728", strokeWidth: 3 },
-          encoding: {
-            x: { field: "x", type: "quantitative", scale: xScale, axis: null },
-            y: { field: "y", type: "quantitative", scale: yScale, axis: null },
-            x2: { field: "x2" },
-            y2: { field: "y2" },
-          },
-        },
+        segments("bone", "#bbbbbb", 2),
+        segments("link", "#d62728", 3),
         {
           transform: [{ filter: "datum.layer === 'joint'" }],
           mark: { type: "point", filled: true, size: 60 },
           encoding: {
-            x: { field: "x", type: "quantitative", scale: xScale, axis: null },
-            y: { field: "y", type: "quantitative", scale: yScale, axis: null },
+            ...position,
             color: {
               field: "role",
               type: "nominal",

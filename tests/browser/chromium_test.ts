@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { findChromium, within } from "../../lib/browser/chromium.ts";
+import { findChromium } from "../../lib/browser/chromium.ts";
+import { within } from "../../lib/browser/page.ts";
 import { KitError } from "../../lib/io/errors.ts";
 
 Deno.test("within returns the value when it comes first and 'timeout' otherwise, leaving no timer", async () => {

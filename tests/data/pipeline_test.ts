@@ -2,7 +2,8 @@ import { assert, assertEquals, assertNotEquals, assertRejects } from "@std/asser
 import * as tf from "@tensorflow/tfjs";
 import { assembleBatch, disposeBatch } from "../../lib/data/assemble.ts";
 import { dataConfig } from "../../lib/data/config.ts";
-import { createPipeline, openPipeline } from "../../lib/data/pipeline.ts";
+import { createPipeline, openPipeline, Pipeline } from "../../lib/data/pipeline.ts";
+import { InlineSource, type SampleSource } from "../../lib/data/sources.ts";
 import { prepareSample } from "../../lib/data/prepare.ts";
 import { SampleLoadError } from "../../lib/data/types.ts";
 import { KitError } from "../../lib/io/errors.ts";
@@ -209,4 +210,26 @@ Deno.test("an epoch started at batch k yields exactly the full epoch's batches f
   pipe.close();
   assertEquals(full.length, 6);
   assertEquals(resumed, full.slice(4));
+});
+
+Deno.test("leaving a using block closes the pipeline and its sample source, and leaves no batch", async () => {
+  const dataset = arrayData(8);
+  // The source stands in for the workers: closing it is what terminates them (WorkerSource).
+  const inline = new InlineSource(dataset, small);
+  let closed = 0;
+  const source: SampleSource = { prepare: (job) => inline.prepare(job), close: () => closed++ };
+  const before = tf.memory().numTensors;
+  let seen: Pipeline | undefined;
+  {
+    using pipe = new Pipeline(dataset, small, { mode: "train", batchSize: 2, prefetch: 3 }, source);
+    seen = pipe;
+    for await (const b of pipe.epoch(0)) {
+      disposeBatch(b);
+      break;
+    }
+    assertEquals(closed, 0);
+  }
+  assertEquals(closed, 1);
+  assertEquals(await waitForTensors(before), before);
+  await assertRejects(() => seen!.epoch(0).next(), Error, "the pipeline was closed");
 });

@@ -1,15 +1,11 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import { dataConfig, dataDefaults, type SynthConfig } from "../../lib/data/config.ts";
-import { bodyParts, facing, randomAppearance } from "../../lib/data/synth/body.ts";
+import { randomAppearance } from "../../lib/data/synth/appearance.ts";
+import { bodyParts, facing } from "../../lib/data/synth/body.ts";
 import { SynthPose } from "../../lib/data/synth/dataset.ts";
 import { solidPaint } from "../../lib/data/synth/paint.ts";
-import {
-  BANK_SIZES,
-  bankPose,
-  kinematicPose,
-  mirrorPose,
-  perturbPose,
-} from "../../lib/data/synth/pose.ts";
+import { kinematicPose } from "../../lib/data/synth/kinematic.ts";
+import { BANK_SIZES, bankPose, mirrorPose, perturbPose } from "../../lib/data/synth/pose.ts";
 import { Canvas, Capsule, Ellipse, Polygon } from "../../lib/data/synth/raster.ts";
 import { headSize } from "../../lib/data/types.ts";
 import { Random } from "../../lib/random/random.ts";

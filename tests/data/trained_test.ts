@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import * as tf from "@tensorflow/tfjs";
 import { annotationsOf, meanPoseBaseline } from "../../lib/data/baseline.ts";
 import { openDataset, openPipeline } from "../../lib/data/mod.ts";
 import { validate } from "../../lib/eval/validate.ts";
@@ -41,4 +42,21 @@ Deno.test("the committed default checkpoint localises joints: PCKh@0.5 Mean >= 7
     val.close();
     trained.pm.model.dispose();
   }
+});
+
+Deno.test("leaving a using block frees a trained model's weights, and a second dispose does nothing", async () => {
+  await useTestBackend();
+  const before = tf.memory().numTensors;
+  {
+    using trained = await loadTrained(TRAINED);
+    assert(tf.memory().numTensors > before, "the weights are tensors while the block runs");
+    assertEquals(trained.state.step, 2400);
+  }
+  assertEquals(tf.memory().numTensors, before);
+  {
+    using trained = await loadTrained(TRAINED);
+    trained[Symbol.dispose]();
+    assertEquals(tf.memory().numTensors, before);
+  }
+  assertEquals(tf.memory().numTensors, before);
 });

@@ -22,7 +22,7 @@ import { expectShape, KitError, readH5 } from "../../io/mod.ts";
 import { FLIC_TO_MPII } from "../../skeleton/flic.ts";
 import { NUM_JOINTS } from "../../skeleton/mpii.ts";
 import { type Keypoint, remapKeypoints } from "../../skeleton/remap.ts";
-import { MPII_CROP, PLAIN_CROP } from "../types.ts";
+import { type CropConvention, MPII_CROP, PLAIN_CROP } from "../types.ts";
 import { type Annotation, FileDataset, finite, keypointFrom, requireImageDir } from "./common.ts";
 
 /** The crop adjustment pose-hg-train baked into its MPII annotation files. */
@@ -109,18 +109,11 @@ async function readHgAnnotations(path: string, layout: H5Layout): Promise<Annota
 export async function openMpiiH5(
   opts: { annotations: string; imageDir: string; unbake?: boolean },
 ): Promise<FileDataset> {
-  const annotations = await readHgAnnotations(opts.annotations, {
+  return await openHg("mpii", opts, {
     joints: NUM_JOINTS,
     normalizeKind: "head",
     unbake: opts.unbake ?? true,
-  });
-  await requireImageDir(opts.imageDir, "MPII images");
-  return new FileDataset(
-    `mpii-${basename(opts.annotations)}`,
-    opts.imageDir,
-    annotations,
-    MPII_CROP,
-  );
+  }, MPII_CROP);
 }
 
 /**
@@ -137,17 +130,22 @@ export async function openMpiiH5(
 export async function openFlicH5(
   opts: { annotations: string; imageDir: string },
 ): Promise<FileDataset> {
-  const annotations = await readHgAnnotations(opts.annotations, {
+  return await openHg("flic", opts, {
     joints: FLIC_TO_MPII.length,
     mapping: FLIC_TO_MPII,
     normalizeKind: "torso",
     unbake: false,
-  });
-  await requireImageDir(opts.imageDir, "FLIC images");
-  return new FileDataset(
-    `flic-${basename(opts.annotations)}`,
-    opts.imageDir,
-    annotations,
-    PLAIN_CROP,
-  );
+  }, PLAIN_CROP);
+}
+
+/** Reads one dataset's annotations in `layout`, checks its image folder and names it `<set>-<file>`. */
+async function openHg(
+  set: "mpii" | "flic",
+  opts: { annotations: string; imageDir: string },
+  layout: H5Layout,
+  crop: CropConvention,
+): Promise<FileDataset> {
+  const annotations = await readHgAnnotations(opts.annotations, layout);
+  await requireImageDir(opts.imageDir, `${set.toUpperCase()} images`);
+  return new FileDataset(`${set}-${basename(opts.annotations)}`, opts.imageDir, annotations, crop);
 }

@@ -3,6 +3,9 @@
  * objects hiding some of its joints. Returns the image and the target's annotation in the MPII
  * convention: 16 joints with visibility, centre, scale (person box / 200 px) and head box.
  *
+ * It stays one file (just over 300 lines) because its steps share one random stream in a fixed
+ * order, and reading them together is how one checks that a seed's scene never changes.
+ *
  * @module
  */
 
@@ -11,7 +14,8 @@ import { J, NUM_JOINTS } from "../../skeleton/mpii.ts";
 import type { Keypoint } from "../../skeleton/remap.ts";
 import type { SynthConfig } from "../config.ts";
 import type { Box, RgbImage } from "../types.ts";
-import { type Appearance, type BodyPart, bodyParts, randomAppearance } from "./body.ts";
+import { type Appearance, randomAppearance } from "./appearance.ts";
+import { type BodyPart, bodyParts } from "./body.ts";
 import { hsv, type Paint, randomColor, randomPaint, type Rgb, shade, skinColor } from "./paint.ts";
 import { samplePose } from "./pose.ts";
 import { Canvas, Capsule, Ellipse, Polygon, type Shape } from "./raster.ts";
