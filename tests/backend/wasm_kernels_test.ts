@@ -91,47 +91,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "depthwise conv gradients on wasm match the cpu backend",
-  ...BACKEND_TEST,
-  fn: async () => {
-    for (const multiplier of [1, 2]) {
-      const errors = await wasmVsCpu(() =>
-        tf.grads((x: tf.Tensor, f: tf.Tensor) =>
-          tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same").mul(
-            rand([2, 6, 6, 3 * multiplier], 9),
-          ).sum()
-        )([rand([2, 6, 6, 3], 1), rand([3, 3, 3, multiplier], 2)])
-      );
-      assertClose(errors, `depthwise, multiplier ${multiplier}`);
-    }
-    // Stride 2: the filter gradient (the input gradient is refused, see below).
-    const errors = await wasmVsCpu(() => {
-      const x = rand([2, 7, 7, 3], 1) as tf.Tensor4D;
-      return [
-        tf.grad((f: tf.Tensor) =>
-          tf.depthwiseConv2d(x, f as tf.Tensor4D, 2, "same").mul(rand([2, 4, 4, 6], 9)).sum()
-        )(rand([3, 3, 3, 2], 2)),
-      ];
-    });
-    assertClose(errors, "depthwise stride 2 filter");
-  },
-});
-
-Deno.test({
   name: "attributes the wasm kernels do not cover are refused with an error naming them",
   ...BACKEND_TEST,
   fn: async () => {
     await initBackend("wasm", () => {});
     const dy = rand([1, 3, 3, 2], 1);
-    assertThrows(
-      () =>
-        tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, {
-          dy,
-          filter: rand([3, 3, 2, 1], 2),
-        }, { strides: 2, dilations: 1, pad: "same", inputShape: [1, 6, 6, 2] }),
-      Error,
-      "strides [2] (only 1)",
-    );
     assertThrows(
       () =>
         tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: rand([1, 2, 6, 6], 3), dy }, {
