@@ -82,10 +82,46 @@ function leadingAxes(axis: number | number[], rank: number): number | undefined 
   return axes.length;
 }
 
+/** The most values one average pool adds in a row (see {@link reductionBlocks}). */
+export const REDUCE_BLOCK = 16;
+
 /**
- * Sum/Mean over leading axes as one XNNPACK average pool over a `[1, N, 1, D]` view (Sum then
+ * How a reduction over `n` values is split into levels of blocks of at most
+ * {@link REDUCE_BLOCK}: `n` is the product of the result, each level averaging that many
+ * neighbours. The largest divisor up to the block size is taken at each level, so blocks are
+ * powers of two whenever `n` is (their scale 1/block is then exact); a prime factor above the
+ * block size is one level of its own.
+ *
+ * @example
+ * ```ts
+ * reductionBlocks(2048); // [16, 16, 8]
+ * reductionBlocks(1536); // [16, 16, 6]
+ * ```
+ */
+export function reductionBlocks(n: number): number[] {
+  const blocks: number[] = [];
+  while (n > REDUCE_BLOCK) {
+    let d = REDUCE_BLOCK;
+    while (d > 1 && n % d !== 0) d--;
+    if (d === 1) break; // no divisor up to the block size: the rest in one level
+    blocks.push(d);
+    n /= d;
+  }
+  if (n > 1 || blocks.length === 0) blocks.push(n);
+  return blocks;
+}
+
+/**
+ * Sum/Mean over leading axes as XNNPACK average pools over a `[N, 1, 1, D]` view (Sum then
  * scales by N). The backend first transposes the reduced axes to the end with a scalar loop;
  * a matrix product would have XNNPACK repack the whole input as weights on every call.
+ *
+ * One average pool over all N rows adds them one after the other in float32, and its error
+ * grows with N: training's reductions (BatchNorm's and the bias's gradients, sums of
+ * gradients that nearly cancel over B·H·W pixels) came out 10-40x less exact than
+ * tfjs-backend-cpu's (which adds in float64) and PyTorch's (which adds in blocks). So the rows
+ * are averaged in levels of at most {@link REDUCE_BLOCK} neighbours ({@link reductionBlocks}),
+ * a blocked sum whose error grows with the number of levels, not with N.
  */
 function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -100,11 +136,15 @@ function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
     const d = size(rest);
     const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
     return compose(args.backend as WasmBackendLike, (s) => {
-      const mean = s.run("AvgPool", { x: s.reshape(x, [1, n, 1, d]) }, {
-        filterSize: [n, 1],
-        strides: [1, 1],
-        pad: "valid",
-      }); // [1, 1, 1, D]
+      let mean = x, rows = n;
+      for (const block of reductionBlocks(n)) {
+        rows /= block;
+        mean = s.run("AvgPool", { x: s.reshape(mean, [rows, block, 1, d]) }, {
+          filterSize: [block, 1],
+          strides: [1, 1],
+          pad: "valid",
+        }); // [rows, 1, 1, D]: means of `block` neighbours
+      }
       const out = kind === "Mean" ? mean : s.run("Multiply", { a: mean, b: fill(s, [1], n) });
       return s.reshape(out, outShape);
     });
