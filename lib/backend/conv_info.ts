@@ -19,7 +19,7 @@ export type ConvGeometryAttrs = {
 
 /**
  * `computeConv2DInfo` for a channels-last input `xShape` and filter `filterShape`, with
- * `dilations` (default 1) and, for a depthwise filter `[kh, kw, c, multiplier]`, `depthwise`.
+ * `dilations` (default 1).
  *
  * @example
  * ```ts
@@ -32,7 +32,6 @@ export function convInfoNHWC(
   filterShape: readonly number[],
   a: ConvGeometryAttrs,
   dilations: number | [number, number] = 1,
-  depthwise = false,
 ): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as Shape4,
@@ -41,7 +40,7 @@ export function convInfoNHWC(
     dilations,
     a.pad,
     a.dimRoundingMode,
-    depthwise,
+    false, // no model of the kit has a depthwise convolution
     "channelsLast",
   );
 }

@@ -1,8 +1,8 @@
 /**
  * Convolution gradients for tfjs-backend-wasm, composed from its XNNPACK-backed kernels.
  *
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter and no depthwise backprops, and its
- * Conv2DBackpropInput is a scalar C++ loop. Here:
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, and its Conv2DBackpropInput is a scalar
+ * C++ loop. Here:
  *
  * - the filter gradient is one matrix product per kernel offset (kh, kw):
  *   `dW[kh, kw] [Cin, Cout] = X(kh, kw)ᵀ [Cin, N] · dy [N, Cout]` with N = B·Ho·Wo, where
@@ -17,9 +17,10 @@
  * - the input gradient at stride 1 is a forward convolution (XNNPACK) of dy with the filter
  *   rotated by 180° and its channel axes swapped; at other strides it is "col2im": one GEMM
  *   gives what each tap sends back, and the taps' blocks are added onto the stride phases of
- *   the padded input.
- * - depthwise: per-offset products and sums for the filter (phases and wide rows as above), a
- *   depthwise convolution with the rotated filter for the input (stride 1 only).
+ *   the padded input (wasm_phases.ts).
+ *
+ * No model of the kit has a depthwise convolution, so their gradients are not provided: on
+ * wasm, tfjs then names the missing kernel.
  *
  * Attribute combinations these do not cover throw an error that names them, never a wrong
  * result.
@@ -30,6 +31,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { convInfoNHWC, type Shape4 } from "./conv_info.ts";
 import { compose, type KernelScope, type WasmBackendLike } from "./wasm_compose.ts";
+import { foldPhases, phaseGrid, tapPhase } from "./wasm_phases.ts";
 import { wasmThreadCount } from "./wasm_threads.ts";
 
 /**
@@ -57,11 +59,6 @@ function requireShape(kernel: string, name: string, actual: number[], expected: 
   if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
     throw new Error(`wasm ${kernel}: ${name} has shape [${actual}], expected [${expected}]`);
   }
-}
-
-function asDilations(d: number | [number, number] | undefined): [number, number] {
-  if (d === undefined) return [1, 1];
-  return typeof d === "number" ? [d, d] : d;
 }
 
 /**
@@ -231,22 +228,23 @@ function convInputGradientCol2im(
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { batchSize: b, inChannels: ci, outChannels: co } = info;
   const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
-  const { strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
+  const grid = phaseGrid(info);
+  const { hq, wq } = grid;
   const n = b * ho * wo;
   const dyT = s.run("Transpose", { x: s.reshape(dy, [n, co]) }, { perm: [1, 0] }); // [Cout, N]
   const g = gemm(s, s.reshape(filter, [kh * kw * ci, co]), dyT); // [kh·kw·Cin, N]
-  const hq = Math.max(ho + Math.floor((kh - 1) / sh), Math.ceil((top + h) / sh));
-  const wq = Math.max(wo + Math.floor((kw - 1) / sw), Math.ceil((left + w) / sw));
-  const byPhase: tf.TensorInfo[][] = Array.from({ length: sh * sw }, () => []);
+  const byPhase: tf.TensorInfo[][] = Array.from(
+    { length: grid.strideHeight * grid.strideWidth },
+    () => [],
+  );
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const tap = i * kw + j;
       const block = s.run("Slice", { x: g }, { begin: [tap * ci, 0], size: [ci, n] });
-      const di = Math.floor(i / sh), dj = Math.floor(j / sw);
-      byPhase[(i % sh) * sw + (j % sw)]!.push(s.run("PadV2", {
+      const { phase, di, dj } = tapPhase(grid, i, j);
+      byPhase[phase]!.push(s.run("PadV2", {
         x: s.reshape(block, [ci * b, ho, wo]),
       }, {
         paddings: [[0, 0], [di, hq - ho - di], [dj, wq - wo - dj]],
@@ -254,19 +252,7 @@ function convInputGradientCol2im(
       })); // [Cin·B, Hq, Wq]
     }
   }
-  const phases = byPhase.map((parts) => {
-    if (parts.length === 0) return s.run("Fill", {}, { shape: [1, ci * b * hq * wq], value: 0 });
-    const sum = parts.length === 1 ? parts[0]! : s.run("AddN", parts);
-    return s.reshape(sum, [1, ci * b * hq * wq]);
-  });
-  const stacked = phases.length === 1 ? phases[0]! : s.run("Concat", phases, { axis: 0 });
-  const interleaved = s.run("Transpose", {
-    x: s.reshape(stacked, [sh, sw, ci, b, hq, wq]),
-  }, { perm: [3, 4, 0, 5, 1, 2] }); // [B, Hq, sh, Wq, sw, Cin]
-  const cropped = s.run("Slice", {
-    x: s.reshape(interleaved, [b, hq * sh, wq * sw * ci]),
-  }, { begin: [0, top, left * ci], size: [b, h, w * ci] });
-  return s.reshape(cropped, [b, h, w, ci]);
+  return foldPhases(s, byPhase, grid, "CBHW");
 }
 
 /**
@@ -309,87 +295,3 @@ export function makeConv2DBackpropInput(fallback: tf.KernelFunc | undefined): tf
     });
   };
 }
-
-/**
- * DepthwiseConv2dNativeBackpropFilter for wasm (any stride and dilation, any multiplier).
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "DepthwiseConv2dNativeBackpropFilter", backendName: "wasm", kernelFunc: depthwiseConv2dNativeBackpropFilter });
- * ```
- */
-export const depthwiseConv2dNativeBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  const name = "DepthwiseConv2dNativeBackpropFilter";
-  const info = convInfoNHWC(x.shape, a.filterShape, a, asDilations(a.dilations), true);
-  requireShape(name, "dy", dy.shape, info.outShape);
-  const [kh, kw, c, m] = a.filterShape;
-  const { batchSize: b, outHeight: ho, outWidth: wo } = info;
-  return compose(backend as WasmBackendLike, (s) => {
-    const planes = phasePlanes(s, x, info);
-    const n = b * ho * planes.wq;
-    const dyMat = s.reshape(widenDy(s, dy, wo, planes.wq), [n, c, m]);
-    const dyT = s.run("Transpose", { x: dyMat }, { perm: [1, 2, 0] }); // [C, M, N]
-    const perOffset: tf.TensorInfo[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const window = tapWindow(s, planes, info, i, j); // [C·B, Ho·Wq] = [C, N]
-        // Per channel, one dot product per multiplier: [C, M, N] · [C, N, 1] -> [C, M, 1]
-        const dW = s.run("BatchMatMul", { a: dyT, b: s.reshape(window, [c, n, 1]) }, {
-          transposeA: false,
-          transposeB: false,
-        });
-        perOffset.push(s.reshape(dW, [1, c, m]));
-      }
-    }
-    const stacked = perOffset.length === 1
-      ? perOffset[0]!
-      : s.run("Concat", perOffset, { axis: 0 }); // [kh·kw, C, M]
-    return s.reshape(stacked, [kh, kw, c, m]);
-  });
-};
-
-/**
- * DepthwiseConv2dNativeBackpropInput for wasm at stride 1 (any dilation and multiplier).
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "DepthwiseConv2dNativeBackpropInput", backendName: "wasm", kernelFunc: depthwiseConv2dNativeBackpropInput });
- * ```
- */
-export const depthwiseConv2dNativeBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const a = attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  const name = "DepthwiseConv2dNativeBackpropInput";
-  const dilations = asDilations(a.dilations);
-  const info = convInfoNHWC(a.inputShape, filter.shape, a, dilations, true);
-  requireShape(name, "dy", dy.shape, info.outShape);
-  if (info.strideHeight !== 1 || info.strideWidth !== 1) {
-    throw new UnsupportedKernelAttrs(name, `strides [${a.strides}] (only 1)`);
-  }
-  const pads = transposedPads(info);
-  if (!pads) throw new UnsupportedKernelAttrs(name, `pad ${JSON.stringify(a.pad)}`);
-  const [kh, kw, c, m] = filter.shape as Shape4;
-  const [b, h, w] = a.inputShape;
-  return compose(backend as WasmBackendLike, (s) => {
-    const rotated = kh === 1 && kw === 1 ? filter : s.run("Reverse", { x: filter }, {
-      dims: [0, 1],
-    });
-    // Each of the C·M dy channels goes back through its own tap: a depthwise convolution with
-    // multiplier 1 over C·M channels, then the M contributions of each input channel add up.
-    const perChannel = s.run("DepthwiseConv2dNative", {
-      x: dy,
-      filter: s.reshape(rotated, [kh, kw, c * m, 1]),
-    }, {
-      strides: [1, 1],
-      pad: [[0, 0], pads[0], pads[1], [0, 0]],
-      dilations,
-    }); // [B, H, W, C·M]
-    if (m === 1) return perChannel;
-    return s.run("Sum", { x: s.reshape(perChannel, [b, h, w, c, m]) }, {
-      axis: [4],
-      keepDims: false,
-    });
-  });
-};

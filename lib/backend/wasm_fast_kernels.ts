@@ -2,11 +2,9 @@
  * Faster wasm versions of kernels that training hits hard, replacing scalar C++ loops of
  * tfjs-backend-wasm 4.22 with XNNPACK-backed kernels (SIMD, and threaded when the backend has
  * threads). Each covers the shapes training produces and hands everything else to the backend's
- * own kernel, so results never change meaning, only speed (and float rounding order).
- *
- * Measured on [4, 64, 64, 128] floats, one thread (bench/RESULTS.md): Tile (broadcast)
- * 213 ms -> 0.7 ms, Sum over the leading axes 11-19 ms -> 0.9 ms, FusedBatchNorm 13 ms -> 3 ms;
- * MaxPoolGrad 66 ms and wrong -> all 9 pools of a hourglass step in 27 ms.
+ * own kernel, so results never change meaning, only speed (and float rounding order). Their
+ * timings against the backend's kernels are in bench/RESULTS.md ("kernel micro-benchmarks").
+ * MaxPoolGrad, replaced because the backend's is wrong, is in wasm_max_pool_grad.ts.
  *
  * @module
  */
@@ -84,10 +82,46 @@ function leadingAxes(axis: number | number[], rank: number): number | undefined 
   return axes.length;
 }
 
+/** The most values one average pool adds in a row (see {@link reductionBlocks}). */
+export const REDUCE_BLOCK = 16;
+
 /**
- * Sum/Mean over leading axes as one XNNPACK average pool over a `[1, N, 1, D]` view (Sum then
+ * How a reduction over `n` values is split into levels of blocks of at most
+ * {@link REDUCE_BLOCK}: `n` is the product of the result, each level averaging that many
+ * neighbours. The largest divisor up to the block size is taken at each level, so blocks are
+ * powers of two whenever `n` is (their scale 1/block is then exact); a prime factor above the
+ * block size is one level of its own.
+ *
+ * @example
+ * ```ts
+ * reductionBlocks(2048); // [16, 16, 8]
+ * reductionBlocks(1536); // [16, 16, 6]
+ * ```
+ */
+export function reductionBlocks(n: number): number[] {
+  const blocks: number[] = [];
+  while (n > REDUCE_BLOCK) {
+    let d = REDUCE_BLOCK;
+    while (d > 1 && n % d !== 0) d--;
+    if (d === 1) break; // no divisor up to the block size: the rest in one level
+    blocks.push(d);
+    n /= d;
+  }
+  if (n > 1 || blocks.length === 0) blocks.push(n);
+  return blocks;
+}
+
+/**
+ * Sum/Mean over leading axes as XNNPACK average pools over a `[N, 1, 1, D]` view (Sum then
  * scales by N). The backend first transposes the reduced axes to the end with a scalar loop;
  * a matrix product would have XNNPACK repack the whole input as weights on every call.
+ *
+ * One average pool over all N rows adds them one after the other in float32, and its error
+ * grows with N: training's reductions (BatchNorm's and the bias's gradients, sums of
+ * gradients that nearly cancel over B·H·W pixels) came out 10-40x less exact than
+ * tfjs-backend-cpu's (which adds in float64) and PyTorch's (which adds in blocks). So the rows
+ * are averaged in levels of at most {@link REDUCE_BLOCK} neighbours ({@link reductionBlocks}),
+ * a blocked sum whose error grows with the number of levels, not with N.
  */
 function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
   return (args) => {
@@ -102,11 +136,15 @@ function makeReduce(kind: "Sum" | "Mean", fallback: Fallback): tf.KernelFunc {
     const d = size(rest);
     const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
     return compose(args.backend as WasmBackendLike, (s) => {
-      const mean = s.run("AvgPool", { x: s.reshape(x, [1, n, 1, d]) }, {
-        filterSize: [n, 1],
-        strides: [1, 1],
-        pad: "valid",
-      }); // [1, 1, 1, D]
+      let mean = x, rows = n;
+      for (const block of reductionBlocks(n)) {
+        rows /= block;
+        mean = s.run("AvgPool", { x: s.reshape(mean, [rows, block, 1, d]) }, {
+          filterSize: [block, 1],
+          strides: [1, 1],
+          pad: "valid",
+        }); // [rows, 1, 1, D]: means of `block` neighbours
+      }
       const out = kind === "Mean" ? mean : s.run("Multiply", { a: mean, b: fill(s, [1], n) });
       return s.reshape(out, outShape);
     });
@@ -199,9 +237,8 @@ export function mergeTransposeAxes(
 
 /**
  * Transpose on the fewest axes (see {@link mergeTransposeAxes}). The backend's kernel slows down
- * sharply with rank: a [4, 64, 64, 64] -> [64, 4, 64, 64] transpose took 20 ms as rank 4 and 9 ms
- * as the equivalent 2-D one, a rank-5 stride-phase split of the stem's input 15 ms against 0.7 ms
- * merged to rank 4. A transpose that only moves size-1 axes becomes a reshape.
+ * sharply with rank (bench/RESULTS.md), so a transpose is run on its merged axes, and one that
+ * only moves size-1 axes becomes a reshape.
  *
  * @example
  * ```ts
@@ -360,146 +397,4 @@ export function makeFusedBatchNorm(fallback: Fallback): tf.KernelFunc {
       return s.run("Add", { a: s.run("Multiply", { a: x!, b: factor }), b: shift });
     });
   };
-}
-
-/**
- * 1 exactly where `v` equals the window maximum `y` (v <= y), else 0: `relu(1 - (y - v)·2^149)`;
- * the factor (applied as 2^127·2^22) lifts the smallest positive float difference to 1. A
- * -Infinity `v` (padding) never matches a finite maximum.
- */
-function isWindowMax(s: KernelScope, y: Info, v: Info): Info {
-  const gap = s.run("Sub", { a: y, b: v }); // >= 0
-  const scaled = s.run("Multiply", {
-    a: s.run("Multiply", { a: gap, b: fill(s, [1], 2 ** 127) }),
-    b: fill(s, [1], 2 ** 22),
-  });
-  return s.run("Relu", { x: s.run("Sub", { a: fill(s, [1], 1), b: scaled }) });
-}
-
-/**
- * MaxPoolGrad for wasm. The backend's own kernel gives wrong gradients for batch > 1 with more
- * than one channel (tfjs-backend-wasm 4.22; see tests/backend/wasm_kernels_test.ts), so it is
- * never used. The gradient goes to the first maximum of each window in row-major order, like
- * tfjs-backend-cpu.
- *
- * Non-overlapping k x k pools (stride k, no padding, the hourglass's 2 x 2) view the input as
- * windows `[B, Ho, k, Wo, k, C]`, against which y and dy broadcast:
- * 1. `isMax`: 1 where x equals its window's max y;
- * 2. `score = isMax · (k² - position in window)`: distinct small integers per window;
- * 3. `first = relu(1 + score - maxpool(score))`: 1 only at the window's best score;
- * 4. `dx = first · dy`.
- *
- * Other pools go tap by tap: each tap's window (a stride phase of the -Inf-padded input, as in
- * the convolution gradients) claims dy where it is the max and no earlier tap claimed it, and
- * the claims are added back onto the input positions.
- *
- * @example
- * ```ts
- * const native = tf.getKernel("MaxPoolGrad", "wasm");
- * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: makeMaxPoolGrad(native?.kernelFunc) });
- * ```
- */
-export function makeMaxPoolGrad(_fallback: Fallback): tf.KernelFunc {
-  return (args) => {
-    const { dy, input: x, output: y } = args.inputs as Record<string, Info>;
-    const a = args.attrs as unknown as tf.MaxPoolGradAttrs;
-    if (x!.dtype !== "float32") {
-      throw new Error(`wasm MaxPoolGrad: dtype ${x!.dtype} is not supported (float32 only)`);
-    }
-    const info = tf.backend_util.computePool2DInfo(
-      x!.shape as [number, number, number, number],
-      a.filterSize,
-      a.strides,
-      1,
-      a.pad,
-      a.dimRoundingMode,
-    );
-    return compose(args.backend as WasmBackendLike, (s) => {
-      const k = info.filterHeight;
-      const { top, left, bottom, right } = info.padInfo;
-      const tiled = k === info.filterWidth && k === info.strideHeight && k === info.strideWidth &&
-        top + left + bottom + right === 0 && info.inHeight === k * info.outHeight &&
-        info.inWidth === k * info.outWidth && k * k < 1 << 24;
-      return tiled ? tiledMaxPoolGrad(s, dy!, x!, y!, k) : tapMaxPoolGrad(s, dy!, x!, y!, info);
-    });
-  };
-}
-
-function tiledMaxPoolGrad(s: KernelScope, dy: Info, x: Info, y: Info, k: number): Info {
-  const [b, h, w, c] = x.shape as [number, number, number, number];
-  const ho = h / k, wo = w / k;
-  const windows = [b, ho, k, wo, k, c];
-  const pooled = [b, ho, 1, wo, 1, c];
-  const isMax = isWindowMax(s, s.reshape(y, pooled), s.reshape(x, windows));
-  // k² - (row·k + col) for each position in the window: [1, 1, k, 1, k, 1]
-  const rank = s.run("Range", {}, { start: k * k, stop: 0, step: -1, dtype: "float32" });
-  const score = s.run("Multiply", { a: isMax, b: s.reshape(rank, [1, 1, k, 1, k, 1]) });
-  const best = s.run("MaxPool", { x: s.reshape(score, [b, h, w, c]) }, {
-    filterSize: [k, k],
-    strides: [k, k],
-    pad: "valid",
-  }); // [B, Ho, Wo, C]
-  const behind = s.run("Sub", { a: score, b: s.reshape(best, pooled) }); // integers <= 0
-  const first = s.run("Relu", { x: s.run("Add", { a: behind, b: fill(s, [1], 1) }) });
-  const dx = s.run("Multiply", { a: first, b: s.reshape(dy, pooled) });
-  return s.reshape(dx, [b, h, w, c]);
-}
-
-function tapMaxPoolGrad(
-  s: KernelScope,
-  dy: Info,
-  x: Info,
-  y: Info,
-  info: tf.backend_util.Conv2DInfo,
-): Info {
-  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } =
-    info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
-  const hq = Math.max(ho + Math.floor((kh - 1) / sh), Math.ceil((top + h) / sh));
-  const wq = Math.max(wo + Math.floor((kw - 1) / sw), Math.ceil((left + w) / sw));
-  const padded = s.run("PadV2", { x }, {
-    paddings: [[0, 0], [top, hq * sh - top - h], [left, wq * sw - left - w], [0, 0]],
-    constantValue: -Infinity,
-  }); // [B, Hq·sh, Wq·sw, C]
-  const phases = sh * sw === 1 ? padded : s.run("Transpose", {
-    x: s.reshape(padded, [b, hq, sh, wq, sw, c]),
-  }, { perm: [2, 4, 0, 1, 3, 5] }); // [sh, sw, B, Hq, Wq, C]
-  const rows = s.reshape(phases, [sh * sw * b, hq, wq * c]);
-  const byPhase: Info[][] = Array.from({ length: sh * sw }, () => []);
-  const one = fill(s, [1], 1);
-  let claimed: Info | undefined;
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const phase = (i % sh) * sw + (j % sw);
-      const di = Math.floor(i / sh), dj = Math.floor(j / sw);
-      const window = s.run("Slice", { x: rows }, {
-        begin: [phase * b, di, dj * c],
-        size: [b, ho, wo * c],
-      });
-      const isMax = isWindowMax(s, y, s.reshape(window, [b, ho, wo, c]));
-      const wins = claimed
-        ? s.run("Multiply", { a: isMax, b: s.run("Sub", { a: one, b: claimed }) })
-        : isMax;
-      claimed = claimed ? s.run("Add", { a: claimed, b: wins }) : wins;
-      const routed = s.run("Multiply", { a: wins, b: dy });
-      byPhase[phase]!.push(s.run("PadV2", { x: routed }, {
-        paddings: [[0, 0], [di, hq - ho - di], [dj, wq - wo - dj], [0, 0]],
-        constantValue: 0,
-      })); // [B, Hq, Wq, C]
-    }
-  }
-  const planes = byPhase.map((parts) => {
-    const flat = [1, b * hq * wq * c];
-    if (parts.length === 0) return fill(s, flat, 0);
-    return s.reshape(parts.length === 1 ? parts[0]! : s.run("AddN", parts), flat);
-  });
-  const stacked = planes.length === 1 ? planes[0]! : s.run("Concat", planes, { axis: 0 });
-  const interleaved = s.run("Transpose", {
-    x: s.reshape(stacked, [sh, sw, b, hq, wq, c]),
-  }, { perm: [2, 3, 0, 4, 1, 5] }); // [B, Hq, sh, Wq, sw, C]
-  const cropped = s.run("Slice", {
-    x: s.reshape(interleaved, [b, hq * sh, wq * sw * c]),
-  }, { begin: [0, top, left * c], size: [b, h, w * c] });
-  return s.reshape(cropped, [b, h, w, c]);
 }

@@ -2,29 +2,25 @@
  * Gradient kernels the tfjs wasm backend lacks, registered so that `--backend wasm` can train,
  * and faster versions of kernels training leans on.
  *
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, no depthwise backprops and no
- * UnsortedSegmentSum; its MaxPoolGrad gives wrong gradients for batch > 1 with several channels; several kernels training uses heavily (Conv2DBackpropInput,
- * Tile, Sum and Mean over the batch axes, FusedBatchNorm) are scalar C++ loops, and its Slice
- * copies the whole input first. The kernels here
- * are composed from the backend's own XNNPACK-backed kernels (wasm_conv_grads.ts,
- * wasm_fast_kernels.ts), and the backend starts with threads (wasm_threads.ts).
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter and no UnsortedSegmentSum (added:
+ * wasm_conv_grads.ts, wasm_segment_sum.ts); its MaxPoolGrad gives wrong gradients for
+ * batch > 1 with several channels (replaced for correctness: wasm_max_pool_grad.ts); several
+ * kernels training uses heavily (Conv2DBackpropInput, Tile, Sum and Mean over the batch axes,
+ * FusedBatchNorm) are scalar C++ loops, and its Slice copies the whole input first (replaced for
+ * speed: wasm_conv_grads.ts, wasm_fast_kernels.ts). The kernels here are composed from the
+ * backend's own XNNPACK-backed kernels, and the backend starts with threads (wasm_threads.ts).
+ * No model of the kit has a depthwise convolution, so its gradients are not added.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import {
-  conv2DBackpropFilter,
-  depthwiseConv2dNativeBackpropFilter,
-  depthwiseConv2dNativeBackpropInput,
-  makeConv2DBackpropInput,
-} from "./wasm_conv_grads.ts";
+import { conv2DBackpropFilter, makeConv2DBackpropInput } from "./wasm_conv_grads.ts";
 import {
   makeCast,
   makeFusedBatchNorm,
   makeIdentity,
-  makeMaxPoolGrad,
   makeMean,
   makeSlice,
   makeSplitV,
@@ -32,6 +28,7 @@ import {
   makeTile,
   makeTranspose,
 } from "./wasm_fast_kernels.ts";
+import { makeMaxPoolGrad } from "./wasm_max_pool_grad.ts";
 import { unsortedSegmentSum } from "./wasm_segment_sum.ts";
 import { useThreadedWasmFactory } from "./wasm_threads.ts";
 
@@ -43,12 +40,7 @@ import { useThreadedWasmFactory } from "./wasm_threads.ts";
  * WASM_ADDED_KERNELS.includes("Conv2DBackpropFilter"); // true
  * ```
  */
-export const WASM_ADDED_KERNELS = [
-  "Conv2DBackpropFilter",
-  "DepthwiseConv2dNativeBackpropFilter",
-  "DepthwiseConv2dNativeBackpropInput",
-  "UnsortedSegmentSum",
-] as const;
+export const WASM_ADDED_KERNELS = ["Conv2DBackpropFilter", "UnsortedSegmentSum"] as const;
 
 /**
  * Kernels this module replaces on the wasm backend (keeping the originals as fallbacks).
@@ -112,8 +104,6 @@ export function registerWasmTrainingKernels(): void {
     }
   };
   add(tf.Conv2DBackpropFilter, conv2DBackpropFilter);
-  add(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropFilter);
-  add(tf.DepthwiseConv2dNativeBackpropInput, depthwiseConv2dNativeBackpropInput);
   add(tf.UnsortedSegmentSum, unsortedSegmentSum);
 
   // The replaced kernels keep their setupFunc: it binds the C++ function the fallback calls.

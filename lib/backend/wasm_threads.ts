@@ -22,11 +22,10 @@
  *
  * Threads: `setWasmThreads(n)` before the backend starts, else `$KIT_WASM_THREADS`, else half
  * the logical cores (tfjs's own default in browsers), at most 8 (tfjs's worker pool). Half, not
- * all: a thread pool is only faster while it has its cores to itself. On an idle 2-core machine
- * 2 threads run a 3x3 convolution 1.7x faster than 1, but with another process busy a training
- * step took 3x longer than with 1 thread (every one of the thousands of small ops waits for
- * the descheduled thread; bench/RESULTS.md). On a dedicated 2-core machine set
- * `KIT_WASM_THREADS=2`.
+ * all: a thread pool is only faster while it has its cores to itself. With another process
+ * busy, every one of a training step's thousands of small ops waits for the descheduled thread,
+ * and the step is slower than on one thread (measured in bench/RESULTS.md). On a dedicated
+ * 2-core machine set `KIT_WASM_THREADS=2`.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 import { assertEquals, assertLess, assertThrows } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend/mod.ts";
-import { mergeTransposeAxes } from "../../lib/backend/wasm_fast_kernels.ts";
+import { mergeTransposeAxes, reductionBlocks } from "../../lib/backend/wasm_fast_kernels.ts";
 import { assertNoLeaks } from "../../lib/testing/mod.ts";
 
 // Starting the wasm backend starts its thread pool, which lives as long as the process.
@@ -91,47 +91,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "depthwise conv gradients on wasm match the cpu backend",
-  ...BACKEND_TEST,
-  fn: async () => {
-    for (const multiplier of [1, 2]) {
-      const errors = await wasmVsCpu(() =>
-        tf.grads((x: tf.Tensor, f: tf.Tensor) =>
-          tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, "same").mul(
-            rand([2, 6, 6, 3 * multiplier], 9),
-          ).sum()
-        )([rand([2, 6, 6, 3], 1), rand([3, 3, 3, multiplier], 2)])
-      );
-      assertClose(errors, `depthwise, multiplier ${multiplier}`);
-    }
-    // Stride 2: the filter gradient (the input gradient is refused, see below).
-    const errors = await wasmVsCpu(() => {
-      const x = rand([2, 7, 7, 3], 1) as tf.Tensor4D;
-      return [
-        tf.grad((f: tf.Tensor) =>
-          tf.depthwiseConv2d(x, f as tf.Tensor4D, 2, "same").mul(rand([2, 4, 4, 6], 9)).sum()
-        )(rand([3, 3, 3, 2], 2)),
-      ];
-    });
-    assertClose(errors, "depthwise stride 2 filter");
-  },
-});
-
-Deno.test({
   name: "attributes the wasm kernels do not cover are refused with an error naming them",
   ...BACKEND_TEST,
   fn: async () => {
     await initBackend("wasm", () => {});
     const dy = rand([1, 3, 3, 2], 1);
-    assertThrows(
-      () =>
-        tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, {
-          dy,
-          filter: rand([3, 3, 2, 1], 2),
-        }, { strides: 2, dilations: 1, pad: "same", inputShape: [1, 6, 6, 2] }),
-      Error,
-      "strides [2] (only 1)",
-    );
     assertThrows(
       () =>
         tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: rand([1, 2, 6, 6], 3), dy }, {
@@ -209,6 +173,43 @@ Deno.test({
     ]);
     assertClose(errors, "replaced kernels");
   },
+});
+
+Deno.test({
+  name: "sums over the batch axes on wasm keep the small terms a large one would absorb, " +
+    "as the cpu backend does",
+  ...BACKEND_TEST,
+  fn: async () => {
+    // A gradient's shape: B·H·W = 8·16·16 = 2048 pixels (the MSR-net's features at batch 8),
+    // one large value per channel and 2047 values a quarter of its float32 spacing. Added one
+    // after the other each small value rounds away (the sum stays 1); the cpu backend adds in
+    // float64 and gets 1 + 2047·2^-25 ≈ 1 + 6.1e-5.
+    const [b, h, w, c] = [8, 16, 16, 4];
+    const values = new Float32Array(b * h * w * c).fill(2 ** -25);
+    values.fill(1, 0, c);
+    const exact = 1 + (b * h * w - 1) * 2 ** -25;
+    for (const reduce of ["sum", "mean"] as const) {
+      await initBackend("wasm", () => {});
+      const x = tf.tensor4d(values, [b, h, w, c]);
+      const out = reduce === "sum" ? tf.sum(x, [0, 1, 2]) : tf.mean(x, [0, 1, 2]);
+      const got = await out.data();
+      const scale = reduce === "sum" ? 1 : b * h * w;
+      for (const v of got) {
+        const error = Math.abs(v * scale - exact) / exact;
+        // Blocks of 16 lose at most the 15 small values next to the large one: 4.5e-7.
+        assertLess(error, 1e-6, `${reduce}: ${v * scale} against ${exact}`);
+      }
+      tf.dispose([x, out]);
+    }
+  },
+});
+
+Deno.test("a reduction is split into levels of at most 16 neighbours, powers of two first", () => {
+  assertEquals(reductionBlocks(2048), [16, 16, 8]);
+  assertEquals(reductionBlocks(1536), [16, 16, 6]);
+  assertEquals(reductionBlocks(12), [12]);
+  assertEquals(reductionBlocks(1), [1]);
+  assertEquals(reductionBlocks(34), [2, 17]); // a prime above 16 is a level of its own
 });
 
 Deno.test({

@@ -1,0 +1,142 @@
+/**
+ * MaxPoolGrad for tfjs-backend-wasm: a correctness fix, not a speed-up. The backend's own
+ * kernel (tfjs-backend-wasm 4.22) gives wrong gradients for batch > 1 with more than one
+ * channel (see tests/backend/wasm_kernels_test.ts), so it is never used. The gradient goes to
+ * the first maximum of each window in row-major order, like tfjs-backend-cpu.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { compose, type KernelScope, type WasmBackendLike } from "./wasm_compose.ts";
+import { foldPhases, phaseGrid, tapPhase } from "./wasm_phases.ts";
+
+type Info = tf.TensorInfo;
+
+function fill(s: KernelScope, shape: number[], value: number): Info {
+  return s.run("Fill", {}, { shape, value, dtype: "float32" });
+}
+
+/**
+ * 1 exactly where `v` equals the window maximum `y` (v <= y), else 0: `relu(1 - (y - v)·2^149)`;
+ * the factor (applied as 2^127·2^22) lifts the smallest positive float difference to 1. A
+ * -Infinity `v` (padding) never matches a finite maximum.
+ */
+function isWindowMax(s: KernelScope, y: Info, v: Info): Info {
+  const gap = s.run("Sub", { a: y, b: v }); // >= 0
+  const scaled = s.run("Multiply", {
+    a: s.run("Multiply", { a: gap, b: fill(s, [1], 2 ** 127) }),
+    b: fill(s, [1], 2 ** 22),
+  });
+  return s.run("Relu", { x: s.run("Sub", { a: fill(s, [1], 1), b: scaled }) });
+}
+
+/**
+ * MaxPoolGrad for wasm (float32).
+ *
+ * Non-overlapping k x k pools (stride k, no padding, the hourglass's 2 x 2) view the input as
+ * windows `[B, Ho, k, Wo, k, C]`, against which y and dy broadcast:
+ * 1. `isMax`: 1 where x equals its window's max y;
+ * 2. `score = isMax · (k² - position in window)`: distinct small integers per window;
+ * 3. `first = relu(1 + score - maxpool(score))`: 1 only at the window's best score;
+ * 4. `dx = first · dy`.
+ *
+ * Other pools go tap by tap: each tap's window (a stride phase of the -Inf-padded input, see
+ * wasm_phases.ts) claims dy where it is the max and no earlier tap claimed it, and the claims
+ * are added back onto the input positions.
+ *
+ * @example
+ * ```ts
+ * const native = tf.getKernel("MaxPoolGrad", "wasm");
+ * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: makeMaxPoolGrad(native?.kernelFunc) });
+ * ```
+ */
+export function makeMaxPoolGrad(_fallback: tf.KernelFunc | undefined): tf.KernelFunc {
+  return (args) => {
+    const { dy, input: x, output: y } = args.inputs as Record<string, Info>;
+    const a = args.attrs as unknown as tf.MaxPoolGradAttrs;
+    if (x!.dtype !== "float32") {
+      throw new Error(`wasm MaxPoolGrad: dtype ${x!.dtype} is not supported (float32 only)`);
+    }
+    const info = tf.backend_util.computePool2DInfo(
+      x!.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    return compose(args.backend as WasmBackendLike, (s) => {
+      const k = info.filterHeight;
+      const { top, left, bottom, right } = info.padInfo;
+      const tiled = k === info.filterWidth && k === info.strideHeight && k === info.strideWidth &&
+        top + left + bottom + right === 0 && info.inHeight === k * info.outHeight &&
+        info.inWidth === k * info.outWidth && k * k < 1 << 24;
+      return tiled ? tiledMaxPoolGrad(s, dy!, x!, y!, k) : tapMaxPoolGrad(s, dy!, x!, y!, info);
+    });
+  };
+}
+
+function tiledMaxPoolGrad(s: KernelScope, dy: Info, x: Info, y: Info, k: number): Info {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  const ho = h / k, wo = w / k;
+  const windows = [b, ho, k, wo, k, c];
+  const pooled = [b, ho, 1, wo, 1, c];
+  const isMax = isWindowMax(s, s.reshape(y, pooled), s.reshape(x, windows));
+  // k² - (row·k + col) for each position in the window: [1, 1, k, 1, k, 1]
+  const rank = s.run("Range", {}, { start: k * k, stop: 0, step: -1, dtype: "float32" });
+  const score = s.run("Multiply", { a: isMax, b: s.reshape(rank, [1, 1, k, 1, k, 1]) });
+  const best = s.run("MaxPool", { x: s.reshape(score, [b, h, w, c]) }, {
+    filterSize: [k, k],
+    strides: [k, k],
+    pad: "valid",
+  }); // [B, Ho, Wo, C]
+  const behind = s.run("Sub", { a: score, b: s.reshape(best, pooled) }); // integers <= 0
+  const first = s.run("Relu", { x: s.run("Add", { a: behind, b: fill(s, [1], 1) }) });
+  const dx = s.run("Multiply", { a: first, b: s.reshape(dy, pooled) });
+  return s.reshape(dx, [b, h, w, c]);
+}
+
+function tapMaxPoolGrad(
+  s: KernelScope,
+  dy: Info,
+  x: Info,
+  y: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const grid = phaseGrid(info);
+  const { batch: b, channels: c, height: h, width: w, hq, wq, top, left } = grid;
+  const { strideHeight: sh, strideWidth: sw } = grid;
+  const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
+  const padded = s.run("PadV2", { x }, {
+    paddings: [[0, 0], [top, hq * sh - top - h], [left, wq * sw - left - w], [0, 0]],
+    constantValue: -Infinity,
+  }); // [B, Hq·sh, Wq·sw, C]
+  const phases = sh * sw === 1 ? padded : s.run("Transpose", {
+    x: s.reshape(padded, [b, hq, sh, wq, sw, c]),
+  }, { perm: [2, 4, 0, 1, 3, 5] }); // [sh, sw, B, Hq, Wq, C]
+  const rows = s.reshape(phases, [sh * sw * b, hq, wq * c]);
+  const byPhase: Info[][] = Array.from({ length: sh * sw }, () => []);
+  const one = fill(s, [1], 1);
+  let claimed: Info | undefined;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const { phase, di, dj } = tapPhase(grid, i, j);
+      const window = s.run("Slice", { x: rows }, {
+        begin: [phase * b, di, dj * c],
+        size: [b, ho, wo * c],
+      });
+      const isMax = isWindowMax(s, y, s.reshape(window, [b, ho, wo, c]));
+      const wins = claimed
+        ? s.run("Multiply", { a: isMax, b: s.run("Sub", { a: one, b: claimed }) })
+        : isMax;
+      claimed = claimed ? s.run("Add", { a: claimed, b: wins }) : wins;
+      const routed = s.run("Multiply", { a: wins, b: dy });
+      byPhase[phase]!.push(s.run("PadV2", { x: routed }, {
+        paddings: [[0, 0], [di, hq - ho - di], [dj, wq - wo - dj], [0, 0]],
+        constantValue: 0,
+      })); // [B, Hq, Wq, C]
+    }
+  }
+  return foldPhases(s, byPhase, grid, "BHWC");
+}
