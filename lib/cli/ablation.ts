@@ -16,7 +16,7 @@
 import { join, relative } from "@std/path";
 import { KitError } from "../io/errors.ts";
 import { type Flags, numberFlag, parseFlags, runMain, userPath } from "./args.ts";
-import { interruptHandler } from "./train.ts";
+import { listenForInterrupt } from "./train.ts";
 
 const USAGE = `usage: deno task ablation --base <experiment.json> --out <root> [--seeds 1,2,3]
                           [--rows hourglass,mss,msr,structure,masking] [--resume]
@@ -188,19 +188,8 @@ async function trainMode(args: string[], flags: Flags): Promise<void> {
   const backend = flags.backend ? parseBackend(flags.backend as string) : base.backend;
   await initBackend(backend);
 
-  const controller = new AbortController();
-  const onInterrupt = interruptHandler(controller, {
-    now: () => performance.now(),
-    quit: () => {
-      console.error("\nsecond Ctrl-C: quitting without a checkpoint");
-      Deno.exit(130);
-    },
-    notice: () =>
-      console.error(
-        "\nCtrl-C: stopping after this step and writing a checkpoint (Ctrl-C again quits now)",
-      ),
-  });
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  const interrupt = listenForInterrupt();
+  const controller = interrupt.controller;
   const progress = new Progress({
     total: remaining,
     unit: "steps",
@@ -247,7 +236,7 @@ async function trainMode(args: string[], flags: Flags): Promise<void> {
       console.log(`  ${name} finished: validation Mean ${score?.toFixed(2) ?? "-"}`);
     }
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    interrupt[Symbol.dispose]();
   }
   progress.done();
   console.log(

@@ -101,8 +101,18 @@ export function interruptHandler(
   };
 }
 
-async function main(args: string[]): Promise<void> {
-  // Installed first: a Ctrl-C while the kit loads or the backend starts stops cleanly too.
+/**
+ * Ctrl-C for a training command: the first aborts the returned controller (stop after this step,
+ * with a checkpoint) and says so; a second, later one quits without a checkpoint. Leaving the
+ * `using` block removes the listener.
+ *
+ * @example
+ * ```ts
+ * using interrupt = listenForInterrupt();
+ * await train(cfg, { runDir, signal: interrupt.controller.signal });
+ * ```
+ */
+export function listenForInterrupt(): { controller: AbortController } & Disposable {
   const controller = new AbortController();
   const onInterrupt = interruptHandler(controller, {
     now: () => performance.now(),
@@ -116,11 +126,16 @@ async function main(args: string[]): Promise<void> {
       ),
   });
   Deno.addSignalListener("SIGINT", onInterrupt);
-  try {
-    await trainCommand(args, controller);
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-  }
+  return {
+    controller,
+    [Symbol.dispose]: () => Deno.removeSignalListener("SIGINT", onInterrupt),
+  };
+}
+
+async function main(args: string[]): Promise<void> {
+  // Installed first: a Ctrl-C while the kit loads or the backend starts stops cleanly too.
+  using interrupt = listenForInterrupt();
+  await trainCommand(args, interrupt.controller);
 }
 
 async function trainCommand(args: string[], controller: AbortController): Promise<void> {
