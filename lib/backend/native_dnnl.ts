@@ -7,6 +7,9 @@
  * (convolutions) and native_bnorm.ts (batch normalisation). Each runs on pointers into the wasm
  * heap, so tfjs keeps owning every buffer.
  *
+ * Kept whole (~300 lines): oneDNN's C constants, struct layouts and the FFI symbol table must
+ * agree with each other and with libdnnl 2.x's headers, so they are read side by side.
+ *
  * @module
  */
 

@@ -6,6 +6,9 @@
  * timings against the backend's kernels are in bench/RESULTS.md ("kernel micro-benchmarks").
  * MaxPoolGrad, replaced because the backend's is wrong, is in wasm_max_pool_grad.ts.
  *
+ * Kept whole (~400 lines): every kernel here follows one pattern (a fast path on wasm heap
+ * views, tfjs's kernel as the fallback), so they read best together.
+ *
  * @module
  */
 

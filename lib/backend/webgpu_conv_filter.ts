@@ -11,6 +11,9 @@
  * where the channels allow; a second small pass sums the slices. The patches are never built:
  * the loads compute which input pixel a row of M and a column of K read (implicit GEMM).
  *
+ * Kept whole (~300 lines): most of it is the one WGSL program, whose tiling constants the split
+ * planner above it must agree with.
+ *
  * @module
  */
 

@@ -10,6 +10,9 @@
  * - `--report <root>`: mean +- sd per row and each step's paired difference with its 95%
  *   interval, as markdown tables and `<root>/ablation_summary.json`.
  *
+ * Kept whole (~390 lines): the command's three modes (train, evaluate, report) share its flags,
+ * plan and usage text.
+ *
  * @module
  */
 

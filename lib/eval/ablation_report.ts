@@ -4,6 +4,9 @@
  * config (lib/train/ablation.ts), so a folder of runs is summarised into the paper's table
  * whatever the directories are called.
  *
+ * Kept whole (~350 lines): reading a run folder and the tables built from it share the run
+ * summary type and its scoring rules.
+ *
  * @module
  */
 

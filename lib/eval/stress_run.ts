@@ -3,6 +3,9 @@
  * the scale-stability sweep, written as one `stress.json` in the run directory for the ablation
  * report.
  *
+ * Kept whole (~300 lines): scoring a run on every split and the file that records it share one
+ * versioned shape, read back by the report.
+ *
  * @module
  */
 
