@@ -8,6 +8,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { hashSeed } from "../random/mod.ts";
 import { withClosedFormTraining } from "./batchnorm.ts";
 
 /** What flows through a module: symbolic tensors while building, real ones when running. */
@@ -116,6 +117,22 @@ export function withoutInputGradient<L extends tf.layers.Layer>(layer: L): L {
 }
 
 /**
+ * The seed of one weight's initialiser: the run's seed mixed with the weight's name. Two run
+ * seeds therefore draw unrelated values for every weight (a counter, seed + i, would hand seed 2
+ * the draws of seed 1 shifted by one layer), and a weight draws the same values whatever other
+ * layers the network has, so the rows of an ablation start from the same weights wherever their
+ * layers coincide.
+ *
+ * @example
+ * ```ts
+ * weightSeed(1, "stem.conv/kernel") !== weightSeed(2, "stem.conv/kernel"); // true
+ * ```
+ */
+export function weightSeed(runSeed: number, weightName: string): number {
+  return hashSeed(runSeed, ...Array.from(weightName, (c) => c.codePointAt(0)!));
+}
+
+/**
  * Creates the layers of a network. Every layer gets an explicit name (PyTorch-style dotted
  * paths such as `stacks.0.hg.low2.up1.0.conv1`, so weights map onto a `state_dict`), PyTorch's
  * default initialisation (kernel and bias uniform in ±1/sqrt(fan_in)), and the module label
@@ -130,11 +147,11 @@ export function withoutInputGradient<L extends tf.layers.Layer>(layer: L): L {
 export class Builder {
   readonly layers: TaggedLayer[] = [];
   private module = "";
-  private nextSeed: number | undefined;
+  private readonly runSeed: number | undefined;
 
   /** `seed` makes initial weights reproducible; without it they are random. */
   constructor(seed?: number) {
-    this.nextSeed = seed;
+    this.runSeed = seed;
   }
 
   /** Tags every layer created inside `fn` with `module`. */
@@ -153,9 +170,8 @@ export class Builder {
     return layer;
   }
 
-  private seed(): number | undefined {
-    if (this.nextSeed === undefined) return undefined;
-    return this.nextSeed++;
+  private seed(weightName: string): number | undefined {
+    return this.runSeed === undefined ? undefined : weightSeed(this.runSeed, weightName);
   }
 
   /** A convolution with bias, initialised like `torch.nn.Conv2d`. */
@@ -174,12 +190,12 @@ export class Builder {
         scale: 1 / 3,
         mode: "fanIn",
         distribution: "uniform",
-        seed: this.seed(),
+        seed: this.seed(`${name}/kernel`),
       }),
       biasInitializer: tf.initializers.randomUniform({
         minval: -bound,
         maxval: bound,
-        seed: this.seed(),
+        seed: this.seed(`${name}/bias`),
       }),
     });
     return this.add(spec.inputGradient === false ? withoutInputGradient(layer) : layer);

@@ -43,7 +43,7 @@ export interface UnitNames {
  * ```
  */
 export class PreActConv implements Module {
-  /** BN, ReLU, conv, created in that order (the order seeded initial weights are drawn in). */
+  /** BN, ReLU, conv, in the order they run (the forward pass applies them in turn). */
   private readonly layers: readonly tf.layers.Layer[];
 
   constructor(b: Builder, names: UnitNames, spec: ConvSpec) {

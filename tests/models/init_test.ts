@@ -35,17 +35,18 @@ async function fingerprint(config: ModelConfig, seed: number) {
 const common = { inputSize: 64, stacks: 2, features: 8, joints: 16, depth: 4 };
 
 /**
- * Fingerprints recorded from the layer-by-layer modules before they were regrouped into
- * pre-activation units (seed 11): a refactor that renames a weight, changes a shape, draws the
- * initial values in another order or rewires a layer changes them. Checkpoints are loaded by
- * weight name, so the names matter as much as the values. A deliberate change of architecture
- * (or of the tfjs version, which the graph records) records new digests and says why.
+ * Fingerprints of seed 11, recorded when each weight's seed became the run seed hashed with the
+ * weight's name (`weightSeed`; the graph records the seeds): a refactor that renames a weight,
+ * changes a shape, changes how a weight's values are drawn or rewires a layer changes them.
+ * Checkpoints are loaded by weight name, so the names matter as much as the values. A deliberate
+ * change of architecture (or of the tfjs version, which the graph records) records new digests
+ * (`PRINT_FINGERPRINTS=1 deno test -A tests/models/init_test.ts` prints them) and says why.
  */
 const RECORDED: readonly { config: Record<string, unknown>; weights: string; graph: string }[] = [
   {
     config: { kind: "hourglass", residuals: 1, block: "bottleneck" },
-    weights: "ff54c7c8f9338741a29b48805327c4571b3e726059ded5826e732b4066190d40",
-    graph: "0e3eca0d1190b766292524b9d1b1418ff0d65168735f4c8622aece3d4b708323",
+    weights: "a9ee548006d5981a5bdcb41904481aca3e53c7a3ae1f16fa368a0850a207f868",
+    graph: "898207eae8d63d79f18f95a80d05b14a8173d51a720525ac7c386eaf32dc5663",
   },
   {
     config: {
@@ -55,8 +56,8 @@ const RECORDED: readonly { config: Record<string, unknown>; weights: string; gra
       factors: [1, 2, 4, 8],
       msr: { features: 8, depth: 2, residuals: 1, factors: [1, 2], withFeatures: true },
     },
-    weights: "576b4ad983606a55db2c7085c31963b3c0fa15f579334d56ba96f97207997a59",
-    graph: "7bee2c82024a666b500c7071e365a994b7757a3d6094442b705cb39e04c311e2",
+    weights: "cf98d4d783ad4fd37e06f58fdd4d54a5c8fb7156153fe4d884427e0457b0d5a5",
+    graph: "7e8ee29f84b56d2a4d92eefa46f57982977604599c14f756496c3dbcd49379fe",
   },
   {
     config: {
@@ -67,14 +68,57 @@ const RECORDED: readonly { config: Record<string, unknown>; weights: string; gra
       stacks: 4,
       dispatch: "every",
     },
-    weights: "4383cb68bc76d7553d9fa6f7edb370168b763a4c30c97eafbaa3357e1bc6243a",
-    graph: "a4474d7b83150dc6f9ef2d3add26c7eb06d3ce5f1ebbfa04cc5760b6d0a9d4a3",
+    weights: "be40b18fb92b7d8684037ad43fe5f9d1d8eba8381a5c9c485a2d9baea0037aad",
+    graph: "821ebeda6ba0bdcc24c99928c44ebf58a3e45d86850ca037dbdd6792d2ecbb04",
   },
 ];
+
+if (Deno.env.get("PRINT_FINGERPRINTS")) {
+  for (const { config } of RECORDED) {
+    console.log(
+      JSON.stringify(await fingerprint(resolveModelConfig({ ...common, ...config }), 11)),
+    );
+  }
+}
 
 Deno.test("a seed draws the recorded initial weights, names, shapes and graph for every model kind", async () => {
   for (const { config, weights, graph } of RECORDED) {
     const cfg = resolveModelConfig({ ...common, ...config });
     assertEquals(await fingerprint(cfg, 11), { weights, graph }, JSON.stringify(config));
+  }
+});
+
+/** The initial values of every weight of a seeded model, by weight name. */
+async function initialWeights(config: ModelConfig, seed: number): Promise<Map<string, number[]>> {
+  const pm = buildModel(config, { seed });
+  const out = new Map<string, number[]>();
+  for (const w of pm.model.weights) out.set(w.originalName, [...await w.read().data()]);
+  pm.model.dispose();
+  return out;
+}
+
+Deno.test("two run seeds draw unrelated initial values for every weight, not shifted copies", async () => {
+  const cfg = resolveModelConfig({ ...common, kind: "hourglass", residuals: 1 });
+  const [one, two] = [await initialWeights(cfg, 1), await initialWeights(cfg, 2)];
+  // A counter seed (seed + i) would give seed 2's weight i the draws of seed 1's weight i + 1:
+  // the first values of some weight pair across the seeds would coincide.
+  const heads = (m: Map<string, number[]>) =>
+    [...m].filter(([name]) => /kernel|bias/.test(name)).map(([name, v]) => [name, v[0]] as const);
+  const firstOfTwo = new Set(heads(two).map(([, v]) => v));
+  const shared = heads(one).filter(([, v]) => firstOfTwo.has(v));
+  assertEquals(shared, [], "a weight of seed 1 starts like some weight of seed 2");
+});
+
+Deno.test("a weight draws the same initial values whatever other layers the network has", async () => {
+  const hourglass = resolveModelConfig({ ...common, kind: "hourglass", residuals: 1 });
+  const mss = resolveModelConfig({ ...common, kind: "mss", residuals: 1, factors: [1, 2, 4] });
+  const [plain, multiScale] = [await initialWeights(hourglass, 5), await initialWeights(mss, 5)];
+  const common_ = [...plain.keys()].filter((name) => multiScale.has(name));
+  // The multi-scale heads add layers; every layer the two networks share starts alike, which is
+  // what pairs an ablation's rows by initial weights.
+  assertEquals(common_.length > plain.size / 2, true, `only ${common_.length} shared weights`);
+  for (const name of common_) {
+    if (!/kernel|bias/.test(name)) continue;
+    assertEquals(multiScale.get(name), plain.get(name), name);
   }
 });
