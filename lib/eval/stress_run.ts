@@ -150,7 +150,7 @@ export async function evaluateStress(
   try {
     return await scoreTrained(trained, runDir, which, options, start);
   } finally {
-    trained.pm.model.dispose();
+    trained.net.graph.dispose();
   }
 }
 
@@ -171,7 +171,7 @@ async function scoreTrained(
     data: { ...cfg.data, valLimit: limit > 0 ? limit : cfg.data.valLimit },
   };
   const splits = [val, ...stressSplits(cfg.data, { valLimit: limit })];
-  const predict = tidyPredict((x) => predictHeatmaps(trained.pm, x, trained.heatmaps));
+  const predict = tidyPredict((x) => predictHeatmaps(trained.net, x, trained.heatmaps));
   const scored: SplitScores[] = [];
   for (const split of splits) {
     const experiment: ExperimentConfig = { ...cfg, data: split.data };
@@ -181,7 +181,7 @@ async function scoreTrained(
     });
     let ev;
     try {
-      ev = await validate(trained.pm, experiment, pipeline, {
+      ev = await validate(trained.net, experiment, pipeline, {
         label: `${split.id}`,
         from: trained.heatmaps,
         live: options.live,

@@ -112,7 +112,7 @@ function stackTarget(
  *
  * @example
  * ```ts
- * const { total, parts } = multiScaleLoss(forward(pm, images, true), targets, weights, lossDefaults);
+ * const { total, parts } = multiScaleLoss(forward(net, images, true), targets, weights, lossDefaults);
  * ```
  */
 export function multiScaleLoss(
