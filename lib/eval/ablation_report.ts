@@ -76,7 +76,7 @@ function scoresOf(o: Record<string, unknown>): RunScores {
 export function describeExperiment(cfg: ExperimentConfig): string {
   const m = cfg.model;
   const loss =
-    cfg.loss.structure === "none" || (m.kind !== "mss-msr" && cfg.loss.structure === "msr")
+    cfg.loss.structure === "none" || (m.kind !== "mss-msr" && cfg.loss.structure === "msr-outputs")
       ? "Eq. 1"
       : cfg.loss.structure === "all"
       ? "Eq. 2 in all outputs"

@@ -173,25 +173,25 @@ export function predictHeatmaps(
 }
 
 /** Which weights a training step may change (the `trains` of a training stage). */
-export type TrainablePart = "all" | "msr";
+export type TrainablePart = "all" | "msr-only";
 
 function isMsrModule(module: string): boolean {
   return module === "msr" || module.startsWith("msr ");
 }
 
 /**
- * Freezes or unfreezes the MSS-net. `"msr"` trains only the MSR-net (Ke's second stage): every
+ * Freezes or unfreezes the MSS-net. `"msr-only"` trains only the MSR-net (Ke's second stage): every
  * other layer gets `trainable = false`, so a training step neither computes gradients for its
  * weights nor updates its BatchNorm statistics; `"all"` trains everything.
  *
  * @example
  * ```ts
- * setTrainable(net, "msr"); // stage 2
+ * setTrainable(net, "msr-only"); // stage 2
  * setTrainable(net, "all"); // stage 3
  * ```
  */
 export function setTrainable(net: PoseModel, part: TrainablePart): void {
-  if (part === "msr" && net.msrFactors.length === 0) {
+  if (part === "msr-only" && net.msrFactors.length === 0) {
     throw new KitError(
       `training only the MSR-net needs model.kind "mss-msr"; this model is "${net.config.kind}"`,
     );

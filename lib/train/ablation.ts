@@ -42,7 +42,7 @@ export function ablationStepOf(cfg: ExperimentConfig): AblationStepId | null {
   switch (cfg.model.kind) {
     case "hourglass":
     case "mss":
-      // Without an MSR-net, "msr" places Eq. 2 nowhere; "all" would be a step the paper skips.
+      // Without an MSR-net, "msr-outputs" places Eq. 2 nowhere; "all" would be a step the paper skips.
       if (masking || cfg.loss.structure === "all") return null;
       return cfg.model.kind;
     case "mss-msr":
@@ -91,7 +91,7 @@ export function keStageEpochs(total: number): [number, number, number] {
  * @example
  * ```ts
  * const cfgs = ABLATION_STEPS.map((s) => ablationExperiment(base, s.id));
- * ablationExperiment(base, "msr").schedule.stages.map((s) => s.trains); // ["all", "msr", "all"]
+ * ablationExperiment(base, "msr").schedule.stages.map((s) => s.trains); // ["all", "msr-only", "all"]
  * ```
  */
 export function ablationExperiment(base: ExperimentConfig, id: AblationStepId): ExperimentConfig {
@@ -142,7 +142,7 @@ export function ablationExperiment(base: ExperimentConfig, id: AblationStepId): 
     : keStageEpochs(total);
   const stages = id === "hourglass" || id === "mss" ? [stage("main", total)] : [
     stage("mss", mssEpochs, { msrLoss: false }),
-    stage("msr", msrEpochs, { trains: "msr" }),
+    stage("msr", msrEpochs, { trains: "msr-only" }),
     stage(id === "masking" ? "joint-masking" : "joint", jointEpochs, {
       masking: id === "masking",
     }),

@@ -21,7 +21,7 @@ const MSS_MSR = {
 };
 const STAGES = [
   { name: "mss", epochs: 1, trains: "all", msrLoss: false },
-  { name: "msr", epochs: 1, trains: "msr" },
+  { name: "msr", epochs: 1, trains: "msr-only" },
 ];
 
 /** Saves a seeded, untrained checkpoint whose state says `epoch` epochs are done. */

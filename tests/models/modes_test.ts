@@ -87,7 +87,7 @@ Deno.test("forward insists on an explicit training flag", () => {
 
 Deno.test("freezing the MSS-net makes its BatchNorm run on moving statistics even in training", async () => {
   const net = buildModel(cfg("mss-msr"), { seed: 3 });
-  setTrainable(net, "msr");
+  setTrainable(net, "msr-only");
   assert(net.graph.trainableWeights.every((w) => w.name.startsWith("msr.")));
   assert(net.graph.trainableWeights.length > 0);
   const x = batch();
@@ -110,5 +110,5 @@ Deno.test("freezing the MSS-net makes its BatchNorm run on moving statistics eve
 
 Deno.test("only a model with an MSR-net can train the MSR-net alone", () => {
   const net = buildModel(cfg("mss"));
-  assertThrows(() => setTrainable(net, "msr"), KitError, 'needs model.kind "mss-msr"');
+  assertThrows(() => setTrainable(net, "msr-only"), KitError, 'needs model.kind "mss-msr"');
 });

@@ -77,7 +77,7 @@ Deno.test("the paper configs follow their papers", async () => {
   assertEquals([ke.loss.pyramid, ke.loss.structureReduce], ["downsample", "sum"]);
   assertEquals(
     ke.schedule.stages.map((s) => [s.epochs, s.trains, s.masking]),
-    [[150, "all", false], [75, "msr", false], [75, "all", true]],
+    [[150, "all", false], [75, "msr-only", false], [75, "all", true]],
   );
   // ICIP: GT, GT/2, GT/4; Adam from 5e-4; 4 stacks of 64 features.
   const icip = await load("mpii_mss_icip.json");

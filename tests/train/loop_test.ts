@@ -157,7 +157,8 @@ Deno.test("a config with an unknown key fails with that key's name", () => {
     'config key "model.inputSize" must be equal to data.inputSize (32); got 64',
   );
   assertThrows(
-    () => tinyExperiment({ schedule: { stages: [{ name: "msr", epochs: 1, trains: "msr" }] } }),
+    () =>
+      tinyExperiment({ schedule: { stages: [{ name: "msr", epochs: 1, trains: "msr-only" }] } }),
     KitError,
     "only mss-msr has an MSR-net",
   );
@@ -192,7 +193,7 @@ Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then eve
       lr: { kind: "constant" },
       stages: [
         { name: "mss", epochs: 1, msrLoss: false },
-        { name: "msr", epochs: 1, trains: "msr" },
+        { name: "msr", epochs: 1, trains: "msr-only" },
         { name: "joint", epochs: 1, masking: true },
       ],
     },
@@ -258,7 +259,7 @@ Deno.test("a 3-stage plateau run starts stage 2 at its own rate and ends best.js
       lr: { kind: "plateau", patience: 1, factor: 0.2 },
       stages: [
         { name: "mss", epochs: 3, msrLoss: false },
-        { name: "msr", epochs: 2, trains: "msr", lrScale: 0.5 },
+        { name: "msr", epochs: 2, trains: "msr-only", lrScale: 0.5 },
         { name: "joint", epochs: 1, masking: true },
       ],
     },

@@ -85,7 +85,7 @@ Deno.test("with the MSS-net frozen a step changes only the MSR-net", async () =>
     tiny({ kind: "mss-msr", factors: [1, 2], msr: { features: 8, depth: 2, factors: [1, 2] } }),
     { seed: 3 },
   );
-  setTrainable(net, "msr");
+  setTrainable(net, "msr-only");
   const batch = fixedBatch(2, 3);
   const opt = tf.train.adam(1e-2);
   const mssBefore = await snapshot(net, /^(stem|stacks)\./);
