@@ -33,6 +33,7 @@ import {
   MODEL_KINDS,
   modelDefaults,
   type ModelKind,
+  modelSize,
   type PoseModel,
   resolveModelConfig,
 } from "../lib/models/mod.ts";
@@ -113,18 +114,10 @@ export interface ParityResult {
  */
 export function parityExperiment(base: ExperimentConfig, kind: ModelKind): ExperimentConfig {
   const m = base.model;
-  const common = {
-    inputSize: m.inputSize,
-    joints: m.joints,
-    stacks: m.stacks,
-    features: m.features,
-    depth: m.depth,
-    residuals: m.residuals,
-  };
   // Heads down to the coarsest whole level: 1/4 of the output side for depth 3 (as in the
   // recorded ablation), 1/8 for depth 4 and more.
   const factors = [1, 2, 4, 8].filter((f) => f <= 2 ** (m.depth - 1));
-  const override: Record<string, unknown> = { kind, ...common };
+  const override: Record<string, unknown> = { kind, ...modelSize(m) };
   if (kind === "mss" || kind === "mss-msr") override.factors = factors;
   if (kind === "mss-msr") {
     override.msr = { features: m.features, depth: m.depth, residuals: 1, factors };

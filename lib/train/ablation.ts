@@ -9,6 +9,7 @@
  */
 
 import { KitError } from "../io/errors.ts";
+import { modelSize } from "../models/config.ts";
 import { type ExperimentConfig, resolveExperiment } from "./config.ts";
 
 /** The steps of the ablation, in the paper's order, with its MPII PCKh@0.5 Mean and a short name for charts. */
@@ -96,15 +97,7 @@ export function keStageEpochs(total: number): [number, number, number] {
  */
 export function ablationExperiment(base: ExperimentConfig, id: AblationStepId): ExperimentConfig {
   const m = base.model;
-  const common = {
-    inputSize: m.inputSize,
-    joints: m.joints,
-    stacks: m.stacks,
-    features: m.features,
-    depth: m.depth,
-    residuals: m.residuals,
-    block: m.block,
-  };
+  const common = { ...modelSize(m), block: m.block };
   const heatmapSide = m.inputSize / base.data.outputStride;
   const reachable = (depth: number) =>
     [1, 2, 4, 8].filter((f) => f <= 2 ** (depth - 1) && heatmapSide % f === 0);
