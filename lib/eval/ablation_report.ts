@@ -12,6 +12,7 @@
 
 import { basename, join } from "@std/path";
 import { KitError } from "../io/errors.ts";
+import { dirNames, ifExists } from "../io/missing.ts";
 import { type Part, PARTS } from "../skeleton/mod.ts";
 import {
   ABLATION_STEPS,
@@ -201,11 +202,8 @@ async function isSeededFolder(dir: string): Promise<boolean> {
  * ```
  */
 export async function readAblation(root: string): Promise<AblationSummary> {
-  const dirs: string[] = [];
-  try {
-    for await (const e of Deno.readDir(root)) if (e.isDirectory) dirs.push(e.name);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  const dirs = await ifExists(() => dirNames(root, (e) => e.isDirectory));
+  if (dirs === undefined) {
     return {
       root,
       exists: false,

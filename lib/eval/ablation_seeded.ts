@@ -8,6 +8,7 @@
  */
 
 import { join } from "@std/path";
+import { dirNames, ifExists } from "../io/missing.ts";
 import { ABLATION_STEPS, type AblationStepId } from "../train/ablation.ts";
 import { type MeanSd, meanSd, type PairedDifference, pairedDifference } from "./ablation_stats.ts";
 import { REPORT_COLUMNS, type ReportColumn } from "./stress.ts";
@@ -71,16 +72,9 @@ export interface SeededSummary {
 export async function readSeededRuns(root: string): Promise<SeededRun[]> {
   const runs: SeededRun[] = [];
   for (const { id } of ABLATION_STEPS) {
-    const names: string[] = [];
-    try {
-      for await (const e of Deno.readDir(join(root, id))) {
-        if (e.isDirectory && /^seed-\d+$/.test(e.name)) names.push(e.name);
-      }
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
-    for (const name of names) {
+    const isSeed = (e: Deno.DirEntry) => e.isDirectory && /^seed-\d+$/.test(e.name);
+    const names = await ifExists(() => dirNames(join(root, id), isSeed));
+    for (const name of names ?? []) {
       const dir = join(id, name);
       const file = await readStressFile(join(root, dir));
       runs.push({
@@ -265,22 +259,11 @@ export async function findSeededSummaries(
   dir: string,
 ): Promise<{ name: string; path: string; summary: SeededSummary }[]> {
   const out: { name: string; path: string; summary: SeededSummary }[] = [];
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) if (e.isDirectory) names.push(e.name);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return out;
-    throw e;
-  }
+  const names = await ifExists(() => dirNames(dir, (e) => e.isDirectory)) ?? [];
   for (const name of names.sort()) {
     const path = join(dir, name, SUMMARY_FILE);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
+    const text = await ifExists(() => Deno.readTextFile(path));
+    if (text === undefined) continue;
     out.push({ name, path, summary: JSON.parse(text) as SeededSummary });
   }
   return out;

@@ -15,6 +15,7 @@ import { openPipeline } from "../data/pipeline.ts";
 import { cropConvention } from "../data/prepare.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
+import { ifExists } from "../io/missing.ts";
 import { pckhByVisibility } from "../metrics/pckh.ts";
 import type { PckResult } from "../metrics/summary.ts";
 import { predictHeatmaps } from "../models/build.ts";
@@ -279,13 +280,8 @@ async function sweep(
  */
 export async function readStressFile(runDir: string): Promise<StressFile | null> {
   const path = join(runDir, STRESS_FILE);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  const text = await ifExists(() => Deno.readTextFile(path));
+  if (text === undefined) return null;
   try {
     const o = JSON.parse(text) as StressFile;
     if (typeof o !== "object" || o === null || typeof o.scores !== "object") {
