@@ -167,28 +167,25 @@ export function seededTables(summary: SeededSummary): {
   const colHeader = summary.columns.map((c) =>
     c.higherIsBetter ? c.label : `${c.label} (lower is better)`
   );
+  // One line per row or step: its label, then a cell per column ("-" where no seed scored it).
+  const rowsOf = <C extends { readonly n: number }>(
+    lines: readonly { readonly label: string; readonly cells: Readonly<Record<string, C>> }[],
+    format: (cell: C) => string,
+  ) =>
+    lines.map((l) => [
+      l.label,
+      ...summary.columns.map((c) => (l.cells[c.id]!.n === 0 ? "-" : format(l.cells[c.id]!))),
+    ]);
   const means = {
     header: ["row", ...colHeader],
-    rows: summary.rows.map((r) => [
-      r.label,
-      ...summary.columns.map((c) => {
-        const cell = r.cells[c.id]!;
-        if (cell.n === 0) return "-";
-        return `${fixed(cell.mean)} ± ${fixed(cell.sd)} (n=${cell.n})`;
-      }),
-    ]),
+    rows: rowsOf(summary.rows, (m) => `${fixed(m.mean)} ± ${fixed(m.sd)} (n=${m.n})`),
   };
   const differences = {
     header: ["step", ...colHeader],
-    rows: summary.differences.map((d) => [
-      d.label,
-      ...summary.columns.map((c) => {
-        const p = d.cells[c.id]!;
-        if (p.n === 0) return "-";
-        const text = `${fixed(p.mean, 2, true)} [${fixed(p.lo, 2, true)}, ${fixed(p.hi, 2, true)}]`;
-        return p.verdict === "higher" || p.verdict === "lower" ? `**${text}**` : text;
-      }),
-    ]),
+    rows: rowsOf(summary.differences, (p) => {
+      const text = `${fixed(p.mean, 2, true)} [${fixed(p.lo, 2, true)}, ${fixed(p.hi, 2, true)}]`;
+      return p.verdict === "higher" || p.verdict === "lower" ? `**${text}**` : text;
+    }),
   };
   return { means, differences };
 }
