@@ -105,6 +105,12 @@ Deno.test("a committed checkpoint's config resolves to the same JSON, key order 
   for (const run of ["synth-hourglass-tiny", "synth-mss-tiny"]) {
     const text = await Deno.readTextFile(join(root, "data", "trained", run, "config.json"));
     const saved = JSON.parse(text);
-    assertEquals(JSON.stringify(resolveExperiment(saved)), JSON.stringify(saved), run);
+    const resolved = JSON.stringify(resolveExperiment(saved));
+    // The one difference allowed: values spelt before a rename read as today's spelling
+    // (configs/README.md, "Renamed values"). These checkpoints were saved with the old ones.
+    assertEquals(saved.loss.structure, "msr", run);
+    saved.loss.structure = "msr-outputs";
+    for (const s of saved.schedule.stages) if (s.trains === "msr") s.trains = "msr-only";
+    assertEquals(resolved, JSON.stringify(saved), run);
   }
 });
