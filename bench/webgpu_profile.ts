@@ -43,8 +43,8 @@ interface WebGpuInternals {
   getBufferData(buffer: GPUBuffer): Promise<ArrayBuffer>;
 }
 
-function syntheticBatch(pm: PoseModel, batch: number): TrainBatch {
-  const { inputSize: s, joints } = pm.config;
+function syntheticBatch(net: PoseModel, batch: number): TrainBatch {
+  const { inputSize: s, joints } = net.config;
   return tf.tidy(() => ({
     images: tf.randomUniform([batch, s, s, 3], 0, 1, "float32", 1) as tf.Tensor4D,
     targets: [1, 2, 4, 8].map((f) =>
@@ -111,14 +111,14 @@ async function main(): Promise<void> {
   const choice = await initBackend("webgpu", log);
   const backend = tf.backend() as unknown as WebGpuInternals;
   log(`timer: ${backend.supportTimestampQuery ? "timestamp queries" : "queue completion"}`);
-  const pm = buildModel(
+  const net = buildModel(
     resolveModelConfig({ kind: "hourglass", stacks, features, inputSize: size }),
     { seed: 1 },
   );
-  const batch = syntheticBatch(pm, batchSize);
+  const batch = syntheticBatch(net, batchSize);
   const optimizer = makeOptimizer(optimizerDefaults);
   const loss = paperLoss("hourglass");
-  const step = async () => void (await trainStep(pm, optimizer, batch, loss));
+  const step = async () => void (await trainStep(net, optimizer, batch, loss));
   log(`model: hourglass ${stacks}x${features}, batch ${batchSize}, ${size} px`);
 
   // Before/after: the same steps with tfjs's kernels and with the kit's.
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
 
   tf.dispose(batch);
   optimizer.dispose();
-  pm.model.dispose();
+  net.graph.dispose();
   if (flags.json) {
     console.log(JSON.stringify({
       backend: choice.backend,

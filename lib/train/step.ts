@@ -37,11 +37,11 @@ export interface StepResult {
  *
  * @example
  * ```ts
- * trainableVariables(pm).length;
+ * trainableVariables(net).length;
  * ```
  */
-export function trainableVariables(pm: PoseModel): tf.Variable[] {
-  return pm.model.trainableWeights.map((w) => w.read() as tf.Variable);
+export function trainableVariables(net: PoseModel): tf.Variable[] {
+  return net.graph.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /**
@@ -52,17 +52,17 @@ export function trainableVariables(pm: PoseModel): tf.Variable[] {
  * @example
  * ```ts
  * const opt = tf.train.rmsprop(2.5e-4);
- * const { loss, parts } = await trainStep(pm, opt, { images, targets, weights }, lossDefaults);
+ * const { loss, parts } = await trainStep(net, opt, { images, targets, weights }, lossDefaults);
  * ```
  */
 export async function trainStep(
-  pm: PoseModel,
+  net: PoseModel,
   optimizer: tf.Optimizer,
   batch: TrainBatch,
   lossCfg: LossConfig,
 ): Promise<StepResult> {
   validateLossConfig(lossCfg);
-  const vars = trainableVariables(pm);
+  const vars = trainableVariables(net);
   if (vars.length === 0) {
     throw new KitError("nothing to train: every layer of the model is frozen");
   }
@@ -72,7 +72,7 @@ export async function trainStep(
   try {
     // tf.variableGrads with a backward pass that frees activations as it goes (lean_grads.ts).
     const { value, grads } = leanVariableGrads(() => {
-      const out = forward(pm, batch.images, true);
+      const out = forward(net, batch.images, true);
       const { total, parts, keypointWeights: kw } = multiScaleLoss(
         out,
         batch.targets,
