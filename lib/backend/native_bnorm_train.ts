@@ -11,8 +11,8 @@
  * two near-equal inputs, which sends that pixel's whole gradient elsewhere: that is why whole
  * training steps with oneDNN's statistics drifted from the PyTorch twin (2.1e-4 in the weights
  * after 3 SGD steps against 1.2e-7; bench/RESULTS.md). So the mean and variance are the closed
- * form's (`tf.mean`, blocked on wasm; `tf.squaredDifference`): three calls, and the same values
- * as lib/models' `batchNormTraining` to the bit.
+ * form's (`tf.mean`, blocked on wasm; `tf.squaredDifference`): three tfjs calls, as precise as
+ * lib/models' `batchNormTraining` (tests/backend/native_bnorm_train_test.ts).
  *
  * {@link nativeBatchNormTraining} is the op: the same contract as lib/models' closed-form
  * `batchNormTraining` (channels last, γ and β of one value per channel), and `undefined` when
