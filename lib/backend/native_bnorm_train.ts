@@ -1,13 +1,23 @@
 /**
- * Batch normalisation for training as two native kernels instead of ~25 tfjs kernel calls: the
- * forward pass (normalised output and the batch's mean and biased variance) and its gradient
- * (dx, dγ, dβ) are one oneDNN call each (native_bnorm.ts), registered on the wasm backend as
+ * Batch normalisation for training as native kernels instead of ~25 tfjs kernel calls: the
+ * normalisation (given the batch's mean and biased variance) and its gradient (dx, dγ, dβ) are
+ * one oneDNN call each (native_bnorm.ts), registered on the wasm backend as
  * `KitBatchNormTraining` and `KitBatchNormTrainingGrad`.
+ *
+ * The batch statistics are not oneDNN's. Its training forward sums each channel over the B·H·W
+ * pixels in one float32 pass, so its mean and variance are off by ~1e-6 relative at 1,024 pixels
+ * (4.9e-6 for the variance of one layer of the tiny hourglass; ~1e-7 for the kit's blocked Mean),
+ * and that error grows with the pixels. One ulp is enough to flip a max-pool's choice between
+ * two near-equal inputs, which sends that pixel's whole gradient elsewhere: that is why whole
+ * training steps with oneDNN's statistics drifted from the PyTorch twin (2.1e-4 in the weights
+ * after 3 SGD steps against 1.2e-7; bench/RESULTS.md). So the mean and variance are the closed
+ * form's (`tf.mean`, blocked on wasm; `tf.squaredDifference`): three tfjs calls, as precise as
+ * lib/models' `batchNormTraining` (tests/backend/native_bnorm_train_test.ts).
  *
  * {@link nativeBatchNormTraining} is the op: the same contract as lib/models' closed-form
  * `batchNormTraining` (channels last, γ and β of one value per channel), and `undefined` when
- * the native path cannot take it (another backend, oneDNN not loaded or switched off, another
- * dtype), so a caller keeps its tfjs path for those.
+ * the native path cannot take it (another backend, oneDNN not loaded or switched off with
+ * `KIT_NATIVE=0` or `KIT_NATIVE_BN=0`, another dtype), so a caller keeps its tfjs path for those.
  *
  * @module
  */
@@ -55,7 +65,7 @@ export function registerNativeBatchNormTraining(
   state = { current, enabled };
   const built = new Map<string, BatchNormPrimitive>();
   let builtFor: object | undefined;
-  const primitive = (kind: "training" | "backward", x: tf.TensorInfo, epsilon: number) => {
+  const primitive = (kind: "inference" | "backward", x: tf.TensorInfo, epsilon: number) => {
     const owner = current();
     if (builtFor !== owner) built.clear(), builtFor = owner;
     const c = x.shape[x.shape.length - 1]!;
@@ -72,8 +82,8 @@ export function registerNativeBatchNormTraining(
     return prim;
   };
   const heap = (backend: unknown) => backend as WasmHeapBackend;
-  // Both kernels return a tensor shaped like x and two per-channel vectors (y, mean, variance;
-  // dx, dscale, dshift), allocated before any heap view is taken.
+  // The gradient returns a tensor shaped like x and two per-channel vectors (dx, dscale,
+  // dshift), allocated before any heap view is taken (an allocation may grow the heap).
   const xAndTwoPerChannel = (b: WasmHeapBackend, x: tf.TensorInfo): tf.TensorInfo[] => {
     const c = x.shape[x.shape.length - 1]!;
     return [
@@ -86,22 +96,23 @@ export function registerNativeBatchNormTraining(
     kernelName: NATIVE_BATCH_NORM_KERNELS.forward,
     backendName: "wasm",
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const { x, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
       const epsilon = (attrs as { epsilon: number }).epsilon;
-      const prim = primitive("training", x!, epsilon);
+      // Normalisation with given statistics: oneDNN's inference primitive (global statistics).
+      const prim = primitive("inference", x!, epsilon);
       countNativeCall(NATIVE_BATCH_NORM_KERNELS.forward, true);
       const b = heap(backend);
-      const outs = xAndTwoPerChannel(b, x!);
+      const y = b.makeOutput([...x!.shape], "float32"); // before any heap view is taken
       const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
       prim.execute({
         x: v(x!),
+        mean: v(mean!),
+        variance: v(variance!),
         scale: v(gamma!),
         shift: v(beta!),
-        y: v(outs[0]!),
-        mean: v(outs[1]!),
-        variance: v(outs[2]!),
+        y: v(y),
       });
-      return outs;
+      return y;
     },
   });
   tf.registerKernel({
@@ -132,22 +143,20 @@ export function registerNativeBatchNormTraining(
 }
 
 /**
- * Whether training BatchNorm may run on oneDNN: opt-in with `KIT_NATIVE_BN=1`. Off by default
- * because, although each kernel matches the closed form to ~1e-6 in isolation, a whole model's
- * training steps with it drift from the PyTorch twin 1,000 times faster than without it
- * (tests/bench/parity_test.ts: weights 2.1e-4 apart after 3 SGD steps, against 1.7e-7); the
- * cause is not found yet (bench/RESULTS.md).
+ * Whether training BatchNorm may run on oneDNN (when the native path is loaded and on): yes
+ * unless `KIT_NATIVE_BN=0`, which keeps the closed form in tfjs ops for batch normalisation
+ * while the convolutions stay native (to compare the two, or to rule this path out).
  *
  * @example
  * ```ts
- * nativeBatchNormTrainingOn(); // false unless KIT_NATIVE_BN=1
+ * nativeBatchNormTrainingOn(); // true unless KIT_NATIVE_BN=0
  * ```
  */
 export function nativeBatchNormTrainingOn(): boolean {
   try {
-    return Deno.env.get("KIT_NATIVE_BN") === "1";
+    return Deno.env.get("KIT_NATIVE_BN") !== "0";
   } catch {
-    return false; // no env permission: the default
+    return true; // no env permission: the default
   }
 }
 
@@ -162,7 +171,8 @@ export interface NativeBatchNormResult {
 
 /**
  * Batch normalisation in training mode over all axes but the last, with gradients for x, γ and
- * β, as two native kernels; `undefined` when the native path cannot take it.
+ * β: the closed form's batch statistics, then two native kernels (see the module notes);
+ * `undefined` when the native path cannot take it.
  *
  * @example
  * ```ts
@@ -185,12 +195,16 @@ export function nativeBatchNormTraining(
     return undefined;
   }
   const { forward, gradient } = NATIVE_BATCH_NORM_KERNELS;
+  const axes = x.shape.slice(0, -1).map((_, i) => i); // all but the channel axis
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, mean, variance] = tf.engine().runKernel(forward, { x, gamma, beta }, {
+    // As the closed form computes them (blocked sums on wasm), not oneDNN's one-pass sums.
+    const mean = tf.mean(x, axes) as tf.Tensor1D;
+    const variance = tf.mean(tf.squaredDifference(x, mean), axes) as tf.Tensor1D;
+    const y = tf.engine().runKernel(forward, { x, mean, variance, gamma, beta }, {
       epsilon,
-    }) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    }) as tf.Tensor;
     // customGrad runs this in a scope of its own: keep the statistics for the caller.
     stats = [tf.keep(mean), tf.keep(variance)];
     save([x, mean, variance, gamma, beta]);

@@ -14,9 +14,10 @@
  *
  * needs 5 passes and 2 reductions (7 with x̂ recomputed in the backward pass rather than kept:
  * see {@link batchNormTraining}). Same values (to float rounding), same moving-average update
- * as tfjs-layers; inference is untouched. On the native path (wasm + oneDNN) with
- * `KIT_NATIVE_BN=1`, both passes are one oneDNN call each (lib/backend/native_bnorm_train.ts,
- * opt-in: see `nativeBatchNormTrainingOn` for why), which keeps x and the statistics too.
+ * as tfjs-layers; inference is untouched. On the native path (wasm + oneDNN) the
+ * normalisation and the whole backward pass are one oneDNN call each, after the same batch
+ * statistics as here (lib/backend/native_bnorm_train.ts; `KIT_NATIVE_BN=0` keeps this form),
+ * which keeps x and the statistics too.
  *
  * @module
  */
@@ -158,8 +159,8 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
     }
     return tf.tidy(() => {
       const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
-      // oneDNN's two kernels when the native path is on and KIT_NATIVE_BN=1, else
-      // the closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
+      // oneDNN's kernels when the native path is on (unless KIT_NATIVE_BN=0), else the
+      // closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
       const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
         batchNormTraining(x, gamma, beta, bn.epsilon);
       const decay = 1 - bn.momentum;
