@@ -8,7 +8,7 @@
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { type Builder, call, type ConvSpec, type Flow, type RunContext } from "./layers.ts";
 
 /** Anything that maps `[B, H, W, C]` to `[B, H, W, C']` (symbolic or real tensors alike). */
@@ -16,13 +16,22 @@ export interface Module {
   apply<T extends Flow>(x: T, ctx: RunContext): T;
 }
 
-/** Runs layers one after the other, each on the previous one's output. */
+/**
+ * Runs layers one after the other, each on the previous one's output; on real tensors inside a
+ * `tf.tidy` of their own, so that only the unit's output and what the gradient tape saved
+ * outlive it. In a training step that frees each BatchNorm output as soon as its ReLU has run
+ * (the ReLU's gradient reads its own output, batchnorm.ts): without the scope every BatchNorm
+ * output of the network stayed alive until `forward`'s tidy closed, and the forward pass's end
+ * was the step's peak (bench/RESULTS.md, "training memory"). Same ops, same values; building
+ * the graph (symbolic tensors) runs unscoped.
+ */
 function runLayers<T extends Flow>(
   layers: readonly tf.layers.Layer[],
   x: T,
   ctx: RunContext,
 ): T {
-  return layers.reduce((h, layer) => call(layer, h, ctx), x);
+  const run = () => layers.reduce((h, layer) => call(layer, h, ctx), x);
+  return x instanceof tf.Tensor ? tf.tidy(() => run() as tf.Tensor) as T : run();
 }
 
 /** The names of a unit's three layers (PyTorch-style module paths, see layers.ts). */
