@@ -1,6 +1,7 @@
 import { assertEquals, assertLess } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
 import { Builder, call } from "../../lib/models/layers.ts";
+import { Residual } from "../../lib/models/blocks.ts";
 import { PreActConv } from "../../lib/models/units.ts";
 import { useTestBackend } from "../../lib/testing/mod.ts";
 import { leanVariableGrads } from "../../lib/train/lean_grads.ts";
@@ -90,4 +91,46 @@ Deno.test("a unit scoped in its own tidy gives its layers' unscoped gradients bi
     assertEquals(await scoped.grads[v.name]!.data(), await unscoped.grads[v.name]!.data(), v.name);
   }
   tf.dispose([scoped.value, unscoped.value, scoped.grads, unscoped.grads]);
+});
+
+/** A bottleneck 8 -> 16 channels (with its 1x1 skip convolution) and its layers in build order. */
+function block(): { r: Residual; layers: tf.layers.Layer[] } {
+  const b = new Builder(8);
+  const r = new Residual(b, "r", 8, 16);
+  return { r, layers: b.layers.map((t) => t.layer) };
+}
+
+/** The bottleneck's layers run one by one with plain `call`: BN-ReLU-conv x 3, skip, add. */
+function unscopedBlock(layers: tf.layers.Layer[], input: tf.Tensor): tf.Tensor {
+  const [skip, add] = layers.slice(9) as [tf.layers.Layer, tf.layers.Layer];
+  const h = layers.slice(0, 9).reduce((t: tf.Tensor, l) => call(l, t, CTX), input);
+  return call(add, [h, call(skip, input, CTX)], CTX);
+}
+
+Deno.test("a residual block gives its layers' unscoped gradients bit for bit without keeping its sum's inputs", async () => {
+  const { r, layers } = block();
+  tf.dispose(r.apply(x, CTX));
+  const vars = layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+  const dy16 = tf.randomNormal([2, 16, 16, 16], 0, 1, "float32", 5);
+  const loss = (run: () => tf.Tensor) => () => tf.sum(tf.mul(run(), dy16)) as tf.Scalar;
+  let grown = 0;
+  const lean = leanVariableGrads(
+    loss(() => {
+      let y: tf.Tensor | undefined;
+      grown = liveBytesMadeBy(() => y = r.apply(x, CTX));
+      return y!;
+    }),
+    vars,
+  );
+  const plain = leanVariableGrads(loss(() => unscopedBlock(layers, x)), vars);
+  assertEquals(await lean.value.data(), await plain.value.data());
+  for (const v of vars) {
+    assertEquals(await lean.grads[v.name]!.data(), await plain.grads[v.name]!.data(), v.name);
+  }
+  // Alive after the block: the three ReLU outputs and the first two convolutions' outputs (8
+  // channels each; the next BatchNorm saves each) plus the block's output (16): 56 channels, 7
+  // activations of 8. The last convolution's and the skip's outputs (16 channels each, 4 more
+  // activations), saved by tfjs only for the sum's shapes and a linear activation, are freed.
+  assertLess(grown, 8 * ACTIVATION, `${grown} bytes for activations of ${ACTIVATION}`);
+  tf.dispose([lean.value, plain.value, lean.grads, plain.grads, dy16]);
 });
