@@ -95,20 +95,21 @@ function tiledMaxPoolGrad(backend: WasmHeapBackend, dy: Info, x: Info, y: Info, 
   const xs = backend.typedArrayFromHeap(x), ys = backend.typedArrayFromHeap(y);
   const dys = backend.typedArrayFromHeap(dy), dx = backend.typedArrayFromHeap(out);
   dx.fill(0);
-  // Per channel of the current window: has an earlier position taken its dy?
-  const taken = new Uint8Array(c);
+  const rowStride = w * c; // from one input row to the next
   for (let n = 0; n < b; n++) {
     for (let i = 0; i < ho; i++) {
       for (let j = 0; j < wo; j++) {
-        const o = ((n * ho + i) * wo + j) * c;
-        taken.fill(0);
-        for (let r = 0; r < k; r++) {
-          for (let q = 0; q < k; q++) {
-            const p = ((n * h + i * k + r) * w + j * k + q) * c;
-            for (let ch = 0; ch < c; ch++) {
-              if (taken[ch] === 0 && xs[p + ch] === ys[o + ch]) {
-                dx[p + ch] = dys[o + ch]!;
-                taken[ch] = 1;
+        const o = ((n * ho + i) * wo + j) * c; // [n, i, j, 0] of y and dy
+        const corner = ((n * h + i * k) * w + j * k) * c; // [n, i·k, j·k, 0] of x
+        for (let ch = 0; ch < c; ch++) {
+          const max = ys[o + ch];
+          // The window's positions row by row; the first that holds the maximum takes dy.
+          window: for (let r = 0; r < k; r++) {
+            for (let q = 0; q < k; q++) {
+              const p = corner + r * rowStride + q * c + ch;
+              if (xs[p] === max) {
+                dx[p] = dys[o + ch]!;
+                break window;
               }
             }
           }
