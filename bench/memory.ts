@@ -58,6 +58,12 @@ export interface StepMemory {
   readonly mallocPeak?: number;
   /** wasm only: the phase and top-level kernel running when the allocations peaked. */
   readonly peakAt?: string;
+  /**
+   * What was alive at the step's peak (the wasm allocation peak on wasm, else the tensor
+   * peak): bytes per kind of the buffers the step created ("backward" for gradients and what
+   * the backward pass made), and "kernel temporaries" for wasm allocations no tensor owns.
+   */
+  readonly atPeak: Readonly<Record<string, number>>;
   /** wasm only: heap size before and after the step (it only grows). */
   readonly heapBefore?: number;
   readonly heapAfter?: number;
@@ -152,6 +158,16 @@ export async function measureStepMemory(
       else delete o[k];
     });
   };
+  let atPeak: Record<string, number> = {}, snapshotAt = 0;
+  const snapshotPeak = (total: number) => {
+    const byKind: Record<string, number> = {};
+    let tracked = 0;
+    for (const e of live.values()) {
+      byKind[e.kind] = (byKind[e.kind] ?? 0) + e.bytes, tracked += e.bytes;
+    }
+    if (total > tracked) byKind["kernel temporaries"] = total - tracked;
+    atPeak = byKind;
+  };
   const origTrack = engine.trackTensor.bind(engine);
   patch(engine, "trackTensor", (a: tf.Tensor, backend: unknown) => {
     const fresh = !engine.state.tensorInfo.has(a.dataId);
@@ -161,7 +177,11 @@ export async function measureStepMemory(
       const kind = phase === "backward" ? "backward" : kindStack[kindStack.length - 1] ?? "loss";
       live.set(a.dataId, { bytes, kind, saved: false });
       liveBytes += bytes;
-      peakBytes = Math.max(peakBytes, liveBytes);
+      if (liveBytes > peakBytes) {
+        peakBytes = liveBytes;
+        // Only when the peak grows by 1% or more (a snapshot walks every live buffer).
+        if (!wasm && liveBytes > snapshotAt * 1.01) snapshotAt = liveBytes, snapshotPeak(liveBytes);
+      }
     }
     peakTensors = Math.max(peakTensors, engine.state.numTensors);
   });
@@ -202,7 +222,11 @@ export async function measureStepMemory(
       const p = malloc(n);
       sizes.set(p >>> 0, n); // above 2 GiB the pointer comes back negative
       mallocLive += n;
-      if (mallocLive > mallocPeak) mallocPeak = mallocLive, peakAt = `${phase}: ${topKernel}`;
+      if (mallocLive > mallocPeak) {
+        mallocPeak = mallocLive, peakAt = `${phase}: ${topKernel}`;
+        // Only when the peak grows by 1% or more (a snapshot walks every live buffer).
+        if (mallocLive > snapshotAt * 1.01) snapshotAt = mallocLive, snapshotPeak(mallocLive);
+      }
       kernelPeak = Math.max(kernelPeak, mallocLive);
       return p;
     });
@@ -275,6 +299,7 @@ export async function measureStepMemory(
     ...(wasm
       ? { mallocBefore, mallocPeak, peakAt, heapBefore, heapAfter: wasm.HEAPU8.length }
       : {}),
+    atPeak,
     kernelTemps,
     rssBefore,
     rssPeak,
@@ -328,6 +353,16 @@ export function formatStepMemory(m: StepMemory): string {
         `(in ${m.peakAt}); ` +
         `heap ${mib(m.heapBefore!)} -> ${mib(m.heapAfter!)}`,
     );
+  }
+  const peakKinds = Object.entries(m.atPeak).sort((a, b) => b[1] - a[1]);
+  if (peakKinds.length) {
+    lines.push(
+      `  alive at the peak, created by the step (backward: gradients and what the backward ` +
+        `pass made):`,
+    );
+    for (const [kind, bytes] of peakKinds) {
+      lines.push(`    ${kind.padEnd(20)} ${mib(bytes).padStart(11)}`);
+    }
   }
   if (m.kernelTemps.length) {
     lines.push(`  largest temporaries inside one kernel call (wasm heap):`);

@@ -34,12 +34,13 @@ function isWindowMax(s: KernelScope, y: Info, v: Info): Info {
 /**
  * MaxPoolGrad for wasm (float32).
  *
- * Non-overlapping k x k pools (stride k, no padding, the hourglass's 2 x 2) view the input as
- * windows `[B, Ho, k, Wo, k, C]`, against which y and dy broadcast:
- * 1. `isMax`: 1 where x equals its window's max y;
- * 2. `score = isMax · (k² - position in window)`: distinct small integers per window;
- * 3. `first = relu(1 + score - maxpool(score))`: 1 only at the window's best score;
- * 4. `dx = first · dy`.
+ * Non-overlapping k x k pools (stride k, no padding, the hourglass's 2 x 2) are one pass over
+ * the heap that writes the output directly: each window's dy goes to the first position (row
+ * by row) where x equals the window's max y. It allocates nothing but dx: the composed form
+ * it replaces (is-max mask, scores, a max-pool of them, their differences, broadcasts) held
+ * about nine input-sized temporaries at once, 1.2 GiB for the stem's pool of the 2x64
+ * hourglass at 256 px, batch 16, and that was the training step's peak (bench/RESULTS.md,
+ * "training memory").
  *
  * Other pools go tap by tap: each tap's window (a stride phase of the -Inf-padded input, see
  * wasm_phases.ts) claims dy where it is the max and no earlier tap claimed it, and the claims
@@ -66,35 +67,57 @@ export function makeMaxPoolGrad(_fallback: tf.KernelFunc | undefined): tf.Kernel
       a.pad,
       a.dimRoundingMode,
     );
-    return compose(args.backend as WasmBackendLike, (s) => {
-      const k = info.filterHeight;
-      const { top, left, bottom, right } = info.padInfo;
-      const tiled = k === info.filterWidth && k === info.strideHeight && k === info.strideWidth &&
-        top + left + bottom + right === 0 && info.inHeight === k * info.outHeight &&
-        info.inWidth === k * info.outWidth && k * k < 1 << 24;
-      return tiled ? tiledMaxPoolGrad(s, dy!, x!, y!, k) : tapMaxPoolGrad(s, dy!, x!, y!, info);
-    });
+    const k = info.filterHeight;
+    const { top, left, bottom, right } = info.padInfo;
+    const tiled = k === info.filterWidth && k === info.strideHeight && k === info.strideWidth &&
+      top + left + bottom + right === 0 && info.inHeight === k * info.outHeight &&
+      info.inWidth === k * info.outWidth;
+    if (tiled) return tiledMaxPoolGrad(args.backend as unknown as WasmHeapBackend, dy!, x!, y!, k);
+    return compose(
+      args.backend as WasmBackendLike,
+      (s) => tapMaxPoolGrad(s, dy!, x!, y!, info),
+    );
   };
 }
 
-function tiledMaxPoolGrad(s: KernelScope, dy: Info, x: Info, y: Info, k: number): Info {
+/** The parts of tfjs-backend-wasm's `BackendWasm` that work on the heap directly. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(t: Info): Float32Array | Int32Array | Uint8Array;
+}
+
+/** dx of a k x k, stride k, unpadded pool: x `[B, k·Ho, k·Wo, C]`, y and dy `[B, Ho, Wo, C]`. */
+function tiledMaxPoolGrad(backend: WasmHeapBackend, dy: Info, x: Info, y: Info, k: number): Info {
   const [b, h, w, c] = x.shape as [number, number, number, number];
   const ho = h / k, wo = w / k;
-  const windows = [b, ho, k, wo, k, c];
-  const pooled = [b, ho, 1, wo, 1, c];
-  const isMax = isWindowMax(s, s.reshape(y, pooled), s.reshape(x, windows));
-  // k² - (row·k + col) for each position in the window: [1, 1, k, 1, k, 1]
-  const rank = s.run("Range", {}, { start: k * k, stop: 0, step: -1, dtype: "float32" });
-  const score = s.run("Multiply", { a: isMax, b: s.reshape(rank, [1, 1, k, 1, k, 1]) });
-  const best = s.run("MaxPool", { x: s.reshape(score, [b, h, w, c]) }, {
-    filterSize: [k, k],
-    strides: [k, k],
-    pad: "valid",
-  }); // [B, Ho, Wo, C]
-  const behind = s.run("Sub", { a: score, b: s.reshape(best, pooled) }); // integers <= 0
-  const first = s.run("Relu", { x: s.run("Add", { a: behind, b: fill(s, [1], 1) }) });
-  const dx = s.run("Multiply", { a: first, b: s.reshape(dy, pooled) });
-  return s.reshape(dx, [b, h, w, c]);
+  const out = backend.makeOutput([b, h, w, c], "float32");
+  // Views after makeOutput: allocating may grow (and so replace) the heap.
+  const xs = backend.typedArrayFromHeap(x), ys = backend.typedArrayFromHeap(y);
+  const dys = backend.typedArrayFromHeap(dy), dx = backend.typedArrayFromHeap(out);
+  dx.fill(0);
+  const rowStride = w * c; // from one input row to the next
+  for (let n = 0; n < b; n++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        const o = ((n * ho + i) * wo + j) * c; // [n, i, j, 0] of y and dy
+        const corner = ((n * h + i * k) * w + j * k) * c; // [n, i·k, j·k, 0] of x
+        for (let ch = 0; ch < c; ch++) {
+          const max = ys[o + ch];
+          // The window's positions row by row; the first that holds the maximum takes dy.
+          window: for (let r = 0; r < k; r++) {
+            for (let q = 0; q < k; q++) {
+              const p = corner + r * rowStride + q * c + ch;
+              if (xs[p] === max) {
+                dx[p] = dys[o + ch]!;
+                break window;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function tapMaxPoolGrad(

@@ -8,8 +8,8 @@
 
 import type * as tf from "@tensorflow/tfjs";
 import type { BlockKind } from "./config.ts";
-import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
-import { BnRelu, Conv, type Module, PreActConv, Sequential } from "./units.ts";
+import { type Builder, type Flow, type RunContext } from "./layers.ts";
+import { BnRelu, callLean, Conv, type Module, PreActConv, scoped, Sequential } from "./units.ts";
 
 /** A module mapping `[B, H, W, in]` to `[B, H, W, out]`. */
 export type Block = Module;
@@ -61,8 +61,11 @@ export class Residual implements Block {
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): T {
-    const h = this.body.apply(x, ctx);
-    return call(this.add, [h, this.skip ? call(this.skip, x, ctx) : x], ctx);
+    // In a scope of its own: the last convolution's output is freed with the block (callLean).
+    return scoped(x, () => {
+      const h = this.body.apply(x, ctx);
+      return callLean(this.add, [h, this.skip ? callLean(this.skip, x, ctx) : x], ctx);
+    });
   }
 }
 
@@ -117,10 +120,12 @@ export class InceptionResNetA implements Block {
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): T {
-    const h = this.act.apply(x, ctx);
-    const joined = call(this.cat, this.branches.map((branch) => branch.apply(h, ctx)), ctx);
-    const y = this.proj.apply(joined, ctx);
-    return call(this.add, [y, this.skip ? call(this.skip, x, ctx) : x], ctx);
+    return scoped(x, () => {
+      const h = this.act.apply(x, ctx);
+      const joined = callLean(this.cat, this.branches.map((branch) => branch.apply(h, ctx)), ctx);
+      const y = this.proj.apply(joined, ctx);
+      return callLean(this.add, [y, this.skip ? callLean(this.skip, x, ctx) : x], ctx);
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { chain } from "./blocks.ts";
 import type { BlockKind } from "./config.ts";
 import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
-import type { Sequential } from "./units.ts";
+import { callLean, scoped, type Sequential } from "./units.ts";
 
 /** An hourglass's output and the outputs of its inner hourglasses. */
 export interface HourglassOutput<T extends Flow> {
@@ -71,6 +71,11 @@ export class Hourglass {
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): HourglassOutput<T> {
+    // In a scope of its own: the sum's inputs are freed with it (callLean).
+    return scoped(x, () => this.run(x, ctx));
+  }
+
+  private run<T extends Flow>(x: T, ctx: RunContext): HourglassOutput<T> {
     const up1 = this.up1.apply(x, ctx);
     const low1 = this.low1.apply(call(this.pool, x, ctx), ctx);
     let low2: T;
@@ -83,7 +88,7 @@ export class Hourglass {
       low2 = this.low2.apply(low1, ctx);
     }
     const low3 = this.low3.apply(low2, ctx);
-    const out = call(this.add, [up1, call(this.up, low3, ctx)], ctx);
+    const out = callLean(this.add, [up1, call(this.up, low3, ctx)], ctx);
     return { out, levels };
   }
 }

@@ -9,9 +9,9 @@ import type * as tf from "@tensorflow/tfjs";
 import { type Block, makeBlock } from "./blocks.ts";
 import type { BlockKind } from "./config.ts";
 import { Hourglass } from "./hourglass.ts";
-import { type Builder, call, type Flow, type RunContext } from "./layers.ts";
+import { type Builder, type Flow, type RunContext } from "./layers.ts";
 import { MultiScaleHeads } from "./mss.ts";
-import { ConvBnRelu } from "./units.ts";
+import { callLean, ConvBnRelu, scoped } from "./units.ts";
 
 /** Shape of a stack. */
 export interface StackSpec {
@@ -113,6 +113,11 @@ export class Merge {
   }
 
   apply<T extends Flow>(x: T, feat: T, pred: T, ctx: RunContext): T {
-    return call(this.add, [x, call(this.featConv, feat, ctx), call(this.predConv, pred, ctx)], ctx);
+    return scoped(x, () =>
+      callLean(this.add, [
+        x,
+        callLean(this.featConv, feat, ctx),
+        callLean(this.predConv, pred, ctx),
+      ], ctx));
   }
 }

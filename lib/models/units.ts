@@ -8,7 +8,7 @@
  * @module
  */
 
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { type Builder, call, type ConvSpec, type Flow, type RunContext } from "./layers.ts";
 
 /** Anything that maps `[B, H, W, C]` to `[B, H, W, C']` (symbolic or real tensors alike). */
@@ -16,13 +16,94 @@ export interface Module {
   apply<T extends Flow>(x: T, ctx: RunContext): T;
 }
 
-/** Runs layers one after the other, each on the previous one's output. */
+/** The part of tfjs-core's engine (4.22) that records the gradient tape. */
+interface TapeEngine {
+  state: {
+    activeTape:
+      | { kernelName: string; outputs: tf.Tensor[]; saved?: tf.Tensor[] }[]
+      | null
+      | undefined;
+  };
+}
+
+/**
+ * Kernels whose gradients read only the shapes of the tensors they saved (tfjs-core 4.22
+ * `Add_grad`: broadcasting; `Concat_grad`: where to split).
+ */
+const SHAPE_ONLY_SAVES = new Set(["Add", "Concat"]);
+/**
+ * tfjs's fused convolution on the tape (tfjs-layers' Conv2D runs it), and the position of its
+ * output among what it saves (`[filter, x, y, bias]`).
+ */
+const FUSED_CONV = "fusedConv2d__op", FUSED_CONV_OUTPUT = 2;
+
+function isLinearConv(layer: tf.layers.Layer): boolean {
+  const activation = (layer as unknown as { activation?: { getClassName(): string } }).activation;
+  return layer.getClassName() === "Conv2D" && activation?.getClassName() === "linear";
+}
+
+/**
+ * {@link call}, then, in a training pass, frees the tape's saved copies that the gradients of
+ * what the layer ran never read: both inputs of an Add and the inputs of a Concat (their
+ * gradients read only shapes, which a disposed tensor keeps), and the output of a convolution
+ * with a linear activation (tfjs saves it for the activation's derivative; linear has none).
+ * The gradients are computed exactly as before; the tensors stop being held from the forward
+ * pass to the backward pass. In a residual module that frees the last convolution's output,
+ * which PyTorch does not keep either (bench/RESULTS.md, "training memory").
+ *
+ * @example
+ * ```ts
+ * const y = callLean(add, [h, x], { training: true });
+ * ```
+ */
+export function callLean<T extends Flow>(layer: tf.layers.Layer, x: T | T[], ctx: RunContext): T {
+  const tape = (tf.engine() as unknown as TapeEngine).state.activeTape;
+  const first = Array.isArray(x) ? x[0] : x;
+  if (!ctx.training || tape == null || !(first instanceof tf.Tensor)) return call(layer, x, ctx);
+  const from = tape.length;
+  const y = call(layer, x, ctx);
+  const linearConv = isLinearConv(layer);
+  for (const node of tape.slice(from)) {
+    if (SHAPE_ONLY_SAVES.has(node.kernelName)) {
+      for (const t of node.saved ?? []) t.dispose();
+    } else if (linearConv && node.kernelName === FUSED_CONV) {
+      node.saved?.[FUSED_CONV_OUTPUT]?.dispose();
+    }
+  }
+  return y;
+}
+
+/**
+ * Runs `f` on real tensors inside a `tf.tidy` (only its result and the tape's saved tensors
+ * survive), on symbolic ones as it is.
+ *
+ * @example
+ * ```ts
+ * const y = scoped(x, () => callLean(add, [h, x], ctx));
+ * ```
+ */
+export function scoped<R>(x: Flow, f: () => R): R {
+  // tf.tidy keeps every tensor of what f returns (a tensor, or objects and arrays of them).
+  return x instanceof tf.Tensor
+    ? tf.tidy(() => f() as unknown as tf.TensorContainer) as unknown as R
+    : f();
+}
+
+/**
+ * Runs layers one after the other, each on the previous one's output; on real tensors inside a
+ * `tf.tidy` of their own, so that only the unit's output and what the gradient tape saved
+ * outlive it. In a training step that frees each BatchNorm output as soon as its ReLU has run
+ * (the ReLU's gradient reads its own output, batchnorm.ts): without the scope every BatchNorm
+ * output of the network stayed alive until `forward`'s tidy closed, and the forward pass's end
+ * was the step's peak (bench/RESULTS.md, "training memory"). Same ops, same values; building
+ * the graph (symbolic tensors) runs unscoped.
+ */
 function runLayers<T extends Flow>(
   layers: readonly tf.layers.Layer[],
   x: T,
   ctx: RunContext,
 ): T {
-  return layers.reduce((h, layer) => call(layer, h, ctx), x);
+  return scoped(x, () => layers.reduce((h, layer) => callLean(layer, h, ctx), x));
 }
 
 /** The names of a unit's three layers (PyTorch-style module paths, see layers.ts). */
@@ -115,7 +196,7 @@ export class Conv implements Module {
   }
 
   apply<T extends Flow>(x: T, ctx: RunContext): T {
-    return call(this.conv, x, ctx);
+    return callLean(this.conv, x, ctx);
   }
 }
 

@@ -295,6 +295,47 @@ Deno.test({
 });
 
 Deno.test({
+  name: "the 2x2 max-pool gradient on wasm allocates nothing but its output",
+  ...BACKEND_TEST,
+  fn: async () => {
+    await initBackend("wasm", () => {});
+    const x = rand([2, 16, 16, 8], 9);
+    const dy = rand([2, 8, 8, 8], 10);
+    const grad = (t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, "valid").mul(dy).sum();
+    const wasm = (tf.backend() as unknown as {
+      wasm: { _malloc(n: number): number };
+    }).wasm;
+    const malloc = wasm._malloc;
+    const sizes: number[] = [];
+    const engine = tf.engine() as unknown as {
+      runKernelFunc(p: { kernelName?: string }): unknown;
+    };
+    const run = engine.runKernelFunc;
+    let inPoolGrad = false;
+    engine.runKernelFunc = function (p) {
+      inPoolGrad = p.kernelName === "MaxPoolGrad";
+      try {
+        return run.call(this, p);
+      } finally {
+        inPoolGrad = false;
+      }
+    };
+    wasm._malloc = (n: number) => {
+      if (inPoolGrad) sizes.push(n);
+      return malloc.call(wasm, n);
+    };
+    try {
+      tf.dispose(tf.grad(grad)(x));
+    } finally {
+      wasm._malloc = malloc;
+      engine.runKernelFunc = run;
+    }
+    assertEquals(sizes, [x.size * 4], "one allocation, dx's");
+    tf.dispose([x, dy]);
+  },
+});
+
+Deno.test({
   name: "a conv-net gradient on wasm leaks no tensors and no backend buffers",
   ...BACKEND_TEST,
   fn: async () => {
