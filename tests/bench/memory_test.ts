@@ -9,7 +9,7 @@ import { makeOptimizer, optimizerDefaults } from "../../lib/train/optimizer.ts";
 await useTestBackend();
 
 Deno.test("the step's memory accounting says what was alive at its peak, adding up to the peak", async () => {
-  const pm = buildModel(
+  const net = buildModel(
     resolveModelConfig({ inputSize: 16, depth: 2, stacks: 1, features: 8 }),
     { seed: 2 },
   );
@@ -19,7 +19,7 @@ Deno.test("the step's memory accounting says what was alive at its peak, adding 
     weights: tf.ones([2, 16]) as tf.Tensor2D,
   }));
   const optimizer = makeOptimizer(optimizerDefaults);
-  const m = await measureStepMemory(pm, optimizer, batch, paperLoss("hourglass"));
+  const m = await measureStepMemory(net, optimizer, batch, paperLoss("hourglass"));
   const atPeak = Object.values(m.atPeak).reduce((a, b) => a + b, 0);
   // The snapshot is taken each time the peak grows by 1% or more.
   const peak = m.mallocPeak ?? m.peakTensorBytes;
@@ -29,5 +29,5 @@ Deno.test("the step's memory accounting says what was alive at its peak, adding 
   assert(m.forwardEndBytes <= m.peakTensorBytes);
   tf.dispose(batch);
   optimizer.dispose();
-  pm.model.dispose();
+  net.graph.dispose();
 });
