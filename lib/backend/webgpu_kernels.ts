@@ -74,6 +74,32 @@ export function setWebGpuKernelsEnabled(on: boolean): void {
 }
 
 /**
+ * Whether the kit's webgpu kernels are on (see {@link setWebGpuKernelsEnabled}); the fused
+ * updates outside tfjs's kernel registry (webgpu_rmsprop.ts) ask this too.
+ *
+ * @example
+ * ```ts
+ * if (webGpuKernelsEnabled()) recordWebGpuKernelRun("RMSPropUpdate");
+ * ```
+ */
+export function webGpuKernelsEnabled(): boolean {
+  return enabled;
+}
+
+/**
+ * Counts one run of a kit webgpu kernel that is not in tfjs's registry (for
+ * {@link webGpuKernelRuns}).
+ *
+ * @example
+ * ```ts
+ * recordWebGpuKernelRun("RMSPropUpdate");
+ * ```
+ */
+export function recordWebGpuKernelRun(name: string): void {
+  runs.set(name, (runs.get(name) ?? 0) + 1);
+}
+
+/**
  * The kernels the kit replaces on webgpu.
  *
  * @example

@@ -1,0 +1,91 @@
+/**
+ * The checks of webgpu_fused_test.ts, in a process of their own (a process that loaded libEGL
+ * for llvmpipe may abort at exit; see lib/backend/webgpu.ts): three RMSprop updates of the same
+ * weights from the same gradients on the cpu backend (tfjs ops) and on webgpu (the kit's fused
+ * update), with and without momentum. Prints one JSON line with the worst relative error of
+ * each result.
+ *
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import {
+  initBackend,
+  probeAdapter,
+  releaseWebGpu,
+  webGpuKernelRuns,
+} from "../../lib/backend/mod.ts";
+import { Random } from "../../lib/random/mod.ts";
+import { FlatRMSPropOptimizer } from "../../lib/train/flat_rmsprop.ts";
+
+/** Weight shapes: one element, fewer than a workgroup, several workgroups, a 3x3 conv kernel. */
+export const SHAPES: readonly number[][] = [[1], [37], [1000], [3, 3, 8, 16]];
+/** Updates per case, and the momentum of each case. */
+export const STEPS = 3, MOMENTA = [0, 0.9] as const;
+
+function randomArray(n: number, seed: number): Float32Array {
+  const rng = new Random(seed);
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+/** Weights, mean squares and moments after `STEPS` updates on the current backend. */
+async function run(momentum: number, tag: string): Promise<Float32Array[]> {
+  const vars = SHAPES.map((shape, i) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tf.variable(tf.tensor(randomArray(n, 10 + i), shape), true, `w${i}-${tag}`);
+  });
+  const opt = new FlatRMSPropOptimizer(1e-2, 0.9, momentum, 1e-7);
+  for (let s = 0; s < STEPS; s++) {
+    const grads = Object.fromEntries(vars.map((v, i) => [
+      v.name,
+      tf.tensor(randomArray(v.size, 100 * s + i), v.shape),
+    ]));
+    opt.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+  }
+  const state = await opt.getWeights(); // iterations, then rms and momentum per weight
+  const out = [
+    ...await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array)),
+    ...await Promise.all(state.slice(1).map(async (w) => (await w.tensor.data()) as Float32Array)),
+  ];
+  opt.dispose();
+  vars.forEach((v) => v.dispose());
+  return out;
+}
+
+function relativeError(got: Float32Array, want: Float32Array): number {
+  let diff = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+async function main(): Promise<void> {
+  const found = await probeAdapter({ gl: true });
+  if (!found) {
+    console.log(JSON.stringify({ adapter: null }));
+    Deno.exit(0);
+  }
+  const results = [];
+  for (const momentum of MOMENTA) {
+    await initBackend("cpu", () => {});
+    const want = await run(momentum, `cpu-${momentum}`);
+    await initBackend("webgpu", () => {});
+    const got = await run(momentum, `webgpu-${momentum}`);
+    const start = randomArray(SHAPES[2]!.reduce((a, b) => a * b, 1), 12);
+    results.push({
+      momentum,
+      moved: relativeError(start, want[2]!),
+      errors: want.map((w, i) => relativeError(got[i]!, w)),
+      lengths: got.map((g) => g.length),
+    });
+  }
+  const kitRuns = webGpuKernelRuns();
+  await initBackend("cpu", () => {});
+  releaseWebGpu();
+  console.log(JSON.stringify({ adapter: found.report.description, results, kitRuns }));
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,29 @@
+import { assert, assertEquals } from "@std/assert";
+import { MOMENTA, SHAPES, STEPS } from "./webgpu_fused_child.ts";
+import { runWebGpuChild } from "./webgpu_child_run.ts";
+
+// The suite's second pass (KIT_TEST_BACKEND) would only repeat these.
+const secondPass = Deno.env.get("KIT_TEST_BACKEND") !== undefined;
+
+/** Relative error allowed against the cpu backend: max |webgpu - cpu| / max |cpu|. */
+const TOLERANCE = 1e-4;
+
+Deno.test({
+  name: "the kit's fused webgpu RMSprop update matches the cpu backend with and without momentum",
+  ignore: secondPass,
+}, async () => {
+  const r = await runWebGpuChild("webgpu_fused_child.ts");
+  if (r === null) return;
+  // Every update on webgpu ran the fused kernel, not tfjs's ops.
+  assertEquals(r.kitRuns.RMSPropUpdate, STEPS * MOMENTA.length);
+  const sizes = SHAPES.map((s) => s.reduce((a, b) => a * b, 1));
+  for (const c of r.results) {
+    // Weights, then the mean squares, then the moments (the optimizer's getWeights order).
+    assertEquals(c.lengths, [...sizes, ...sizes, ...sizes]);
+    // The updates moved the weights: a comparison of untouched weights would prove nothing.
+    assert(c.moved > 1e-3, `weights moved by ${c.moved}`);
+    c.errors.forEach((e: number, i: number) =>
+      assert(e < TOLERANCE, `momentum ${c.momentum}, result ${i}: relative error ${e}`)
+    );
+  }
+});
