@@ -23,6 +23,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { nativeBatchNormTraining } from "../backend/native_bnorm_train.ts";
+import { webGpuBatchNormTraining } from "../backend/webgpu_bnorm.ts";
 
 /**
  * A training-mode BatchNorm's output and the batch statistics it used. The statistics are kept
@@ -160,7 +161,9 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
       // oneDNN's two kernels when the native path is on and KIT_NATIVE_BN=1, else
       // the closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
-      const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
+      // On webgpu, four fused dispatches (lib/backend/webgpu_bnorm.ts).
+      const { y, mean, variance } = webGpuBatchNormTraining(x, gamma, beta, bn.epsilon) ??
+        nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
         batchNormTraining(x, gamma, beta, bn.epsilon);
       const decay = 1 - bn.momentum;
       for (

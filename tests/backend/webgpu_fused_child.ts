@@ -15,6 +15,8 @@ import {
   releaseWebGpu,
   webGpuKernelRuns,
 } from "../../lib/backend/mod.ts";
+import { webGpuBatchNormTraining } from "../../lib/backend/webgpu_bnorm.ts";
+import { batchNormTraining } from "../../lib/models/batchnorm.ts";
 import { Random } from "../../lib/random/mod.ts";
 import { FlatRMSPropOptimizer } from "../../lib/train/flat_rmsprop.ts";
 
@@ -22,6 +24,40 @@ import { FlatRMSPropOptimizer } from "../../lib/train/flat_rmsprop.ts";
 export const SHAPES: readonly number[][] = [[1], [37], [1000], [3, 3, 8, 16]];
 /** Updates per case, and the momentum of each case. */
 export const STEPS = 3, MOMENTA = [0, 0.9] as const;
+
+/** BatchNorm inputs (NHWC): channels below, at and above a workgroup's 32, and a 2-D input. */
+export const BN_SHAPES: readonly number[][] = [[2, 5, 7, 12], [3, 4, 4, 64], [2, 3, 3, 40], [9, 5]];
+
+/** y, mean, variance, dx, dγ, dβ of a training BatchNorm on the current backend. */
+async function batchNormCase(shape: number[], seed: number, fused: boolean) {
+  const c = shape.at(-1)!;
+  const n = shape.reduce((a, b) => a * b, 1);
+  // Offset and scale so that the statistics are not those of a unit normal.
+  const x = tf.tidy(() => tf.add(tf.mul(tf.tensor(randomArray(n, seed), shape), 3), 0.5));
+  const gamma = tf.tensor1d(randomArray(c, seed + 1));
+  const beta = tf.tensor1d(randomArray(c, seed + 2));
+  const dy = tf.tensor(randomArray(n, seed + 3), shape);
+  const bn = (x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D) => {
+    const r = fused ? webGpuBatchNormTraining(x, g, b, 1e-3) : batchNormTraining(x, g, b, 1e-3);
+    if (!r) throw new Error("the fused BatchNorm declined a webgpu float32 input");
+    return r;
+  };
+  const forward = bn(x, gamma, beta);
+  const grads = tf.grads((x, g, b) =>
+    tf.tidy(() => {
+      const r = bn(x, g as tf.Tensor1D, b as tf.Tensor1D);
+      tf.dispose([r.mean, r.variance]);
+      return tf.sum(tf.mul(r.y, dy));
+    })
+  )([x, gamma, beta]);
+  const out = await Promise.all(
+    [forward.y, forward.mean, forward.variance, ...grads].map(async (t) =>
+      (await t.data()) as Float32Array
+    ),
+  );
+  tf.dispose([x, gamma, beta, dy, forward.y, forward.mean, forward.variance, ...grads]);
+  return out;
+}
 
 function randomArray(n: number, seed: number): Float32Array {
   const rng = new Random(seed);
@@ -82,10 +118,24 @@ async function main(): Promise<void> {
       lengths: got.map((g) => g.length),
     });
   }
+  const batchNorm = [];
+  for (const [i, shape] of BN_SHAPES.entries()) {
+    await initBackend("cpu", () => {});
+    const want = await batchNormCase([...shape], 50 + i, false);
+    await initBackend("webgpu", () => {});
+    const before = tf.memory().numTensors;
+    const got = await batchNormCase([...shape], 50 + i, true);
+    batchNorm.push({
+      shape,
+      errors: want.map((w, j) => relativeError(got[j]!, w)),
+      lengths: got.map((g) => g.length),
+      leaked: tf.memory().numTensors - before,
+    });
+  }
   const kitRuns = webGpuKernelRuns();
   await initBackend("cpu", () => {});
   releaseWebGpu();
-  console.log(JSON.stringify({ adapter: found.report.description, results, kitRuns }));
+  console.log(JSON.stringify({ adapter: found.report.description, results, batchNorm, kitRuns }));
 }
 
 if (import.meta.main) await main();

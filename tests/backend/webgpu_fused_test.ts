@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { MOMENTA, SHAPES, STEPS } from "./webgpu_fused_child.ts";
+import { BN_SHAPES, MOMENTA, SHAPES, STEPS } from "./webgpu_fused_child.ts";
 import { runWebGpuChild } from "./webgpu_child_run.ts";
 
 // The suite's second pass (KIT_TEST_BACKEND) would only repeat these.
@@ -24,6 +24,27 @@ Deno.test({
     assert(c.moved > 1e-3, `weights moved by ${c.moved}`);
     c.errors.forEach((e: number, i: number) =>
       assert(e < TOLERANCE, `momentum ${c.momentum}, result ${i}: relative error ${e}`)
+    );
+  }
+});
+
+Deno.test({
+  name: "the kit's fused webgpu BatchNorm matches the cpu backend forward and backward",
+  ignore: secondPass,
+}, async () => {
+  const r = await runWebGpuChild("webgpu_fused_child.ts");
+  if (r === null) return;
+  // Each case: one forward for the values and one forward + backward for the gradients.
+  assertEquals(r.kitRuns.BatchNormForward, 2 * BN_SHAPES.length);
+  assertEquals(r.kitRuns.BatchNormBackward, BN_SHAPES.length);
+  const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
+  for (const c of r.batchNorm) {
+    const size = c.shape.reduce((a: number, b: number) => a * b, 1);
+    const channels = c.shape.at(-1);
+    assertEquals(c.lengths, [size, channels, channels, size, channels, channels]);
+    assertEquals(c.leaked, 0, `${c.shape}: tensors left behind`);
+    c.errors.forEach((e: number, i: number) =>
+      assert(e < TOLERANCE, `${c.shape} ${names[i]}: relative error ${e}`)
     );
   }
 });
