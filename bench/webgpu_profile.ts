@@ -78,17 +78,6 @@ function summarizeFlat(perStep: readonly HostCost[], every: number) {
   };
 }
 
-async function median(fn: () => Promise<void>, n: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
-
 async function main(): Promise<void> {
   const flags = parseFlags(Deno.args, {
     string: [
@@ -130,16 +119,6 @@ async function main(): Promise<void> {
   const step = async () => void (await trainStep(pm, optimizer, batch, loss));
   log(`model: hourglass ${stacks}x${features}, batch ${batchSize}, ${size} px`);
 
-  // Before/after: the same steps with tfjs's kernels and with the kit's.
-  const stepMs: Record<string, number> = {};
-  for (const [label, kit] of [["tfjs kernels", false], ["kit kernels", true]] as const) {
-    setWebGpuKernelsEnabled(kit);
-    await step(); // compiles the shaders
-    stepMs[label] = await median(step, steps);
-    log(`train step, ${label}: ${stepMs[label]!.toFixed(0)} ms (median of ${steps})`);
-  }
-  setWebGpuKernelsEnabled(true);
-
   // The training loop's way on webgpu: steps queued, their losses read every `every` steps.
   const pending: PendingStep[] = [];
   const queued = async (i: number) => {
@@ -149,14 +128,34 @@ async function main(): Promise<void> {
   const deferredInterval = async () => {
     for (let i = 0; i < every; i++) await queued(i);
   };
-  await deferredInterval();
-  stepMs[`kit kernels, losses read every ${every} steps`] = await median(deferredInterval, steps) /
-    every;
-  log(
-    `train step, kit kernels, losses read every ${every} steps: ` +
-      `${stepMs[`kit kernels, losses read every ${every} steps`]!.toFixed(0)} ms ` +
-      `(median of ${steps} intervals, per step)`,
-  );
+  // Before/after, interleaved round by round (the machine's load drifts): tfjs's kernels and
+  // the kit's, reading the loss every step; the kit's, reading it every `every` steps.
+  const modes = [
+    { label: "tfjs kernels, loss read every step", kit: false, run: step, steps: 1 },
+    { label: "kit kernels, loss read every step", kit: true, run: step, steps: 1 },
+    {
+      label: `kit kernels, losses read every ${every} steps`,
+      kit: true,
+      run: deferredInterval,
+      steps: every,
+    },
+  ];
+  const times = modes.map(() => [] as number[]);
+  for (let round = 0; round <= steps; round++) { // round 0 compiles the shaders
+    for (const [i, m] of modes.entries()) {
+      setWebGpuKernelsEnabled(m.kit);
+      const t0 = performance.now();
+      await m.run();
+      if (round > 0) times[i]!.push((performance.now() - t0) / m.steps);
+    }
+  }
+  setWebGpuKernelsEnabled(true);
+  const stepMs: Record<string, number> = {};
+  modes.forEach((m, i) => {
+    const sorted = times[i]!.sort((p, q) => p - q);
+    stepMs[m.label] = sorted[Math.floor(sorted.length / 2)]!;
+    log(`train step, ${m.label}: ${stepMs[m.label]!.toFixed(0)} ms (median of ${steps} rounds)`);
+  });
 
   const perStep = await hostCost(backend, () => step(), steps);
   log("\nreading every step: readbacks, new pool buffers, new pool bytes, live tensors");
@@ -174,8 +173,12 @@ async function main(): Promise<void> {
       `${flatSummary.tensors.join("..")}`,
   );
 
+  setWebGpuKernelsEnabled(false);
+  const tfjsDispatches = await dispatchCounts(backend, step);
+  setWebGpuKernelsEnabled(true);
   const dispatches = await dispatchCounts(backend, step);
-  log("\n" + formatDispatches(dispatches, rows));
+  log(`\ntfjs kernels: ${formatDispatches(tfjsDispatches, rows)}`);
+  log(`\nkit kernels: ${formatDispatches(dispatches, rows)}`);
 
   let profile, convs;
   if (!flags.quick) {
@@ -204,6 +207,7 @@ async function main(): Promise<void> {
       convs,
       perStep,
       dispatches,
+      tfjsDispatches,
       flat: { logEvery: every, steps: flatSteps, ...flatSummary },
     }));
   }

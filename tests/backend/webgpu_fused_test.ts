@@ -5,6 +5,11 @@ import { runWebGpuChild } from "./webgpu_child_run.ts";
 // The suite's second pass (KIT_TEST_BACKEND) would only repeat these.
 const secondPass = Deno.env.get("KIT_TEST_BACKEND") !== undefined;
 
+// One child process for both tests.
+// deno-lint-ignore no-explicit-any
+let child: Promise<any | null> | undefined;
+const fusedChild = () => child ??= runWebGpuChild("webgpu_fused_child.ts");
+
 /** Relative error allowed against the cpu backend: max |webgpu - cpu| / max |cpu|. */
 const TOLERANCE = 1e-4;
 
@@ -12,7 +17,7 @@ Deno.test({
   name: "the kit's fused webgpu RMSprop update matches the cpu backend with and without momentum",
   ignore: secondPass,
 }, async () => {
-  const r = await runWebGpuChild("webgpu_fused_child.ts");
+  const r = await fusedChild();
   if (r === null) return;
   // Every update on webgpu ran the fused kernel, not tfjs's ops.
   assertEquals(r.kitRuns.RMSPropUpdate, STEPS * MOMENTA.length);
@@ -32,7 +37,7 @@ Deno.test({
   name: "the kit's fused webgpu BatchNorm matches the cpu backend forward and backward",
   ignore: secondPass,
 }, async () => {
-  const r = await runWebGpuChild("webgpu_fused_child.ts");
+  const r = await fusedChild();
   if (r === null) return;
   // Each case: one forward for the values and one forward + backward for the gradients.
   assertEquals(r.kitRuns.BatchNormForward, 2 * BN_SHAPES.length);
