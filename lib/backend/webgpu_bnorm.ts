@@ -20,7 +20,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_conv_filter.ts";
-import { recordWebGpuKernelRun, webGpuKernelsEnabled } from "./webgpu_kernels.ts";
+import { recordWebGpuKernelRun, webGpuFusedEnabled } from "./webgpu_kernels.ts";
 
 /** Channels per workgroup of a reduction, and lanes of rows summed side by side. */
 const CHANNELS = 32, LANES = 8;
@@ -143,6 +143,41 @@ class ChannelApplyProgram implements WebGpuProgram {
   }
 }
 
+/** A moving average's update from row `row` of the statistics: `m - (m - batch) · decay`. */
+class MovingAverageProgram implements WebGpuProgram {
+  variableNames = ["moving", "stats"];
+  outputShape: number[];
+  shaderKey = "kitBatchNormMovingAverage";
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = "offset : i32, decay : f32,";
+
+  constructor(channels: number) {
+    this.outputShape = [channels];
+    this.dispatch = [Math.ceil(channels / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let m = moving[index];
+        setOutputAtIndex(index, m - (m - stats[uniforms.offset + index]) * uniforms.decay);
+      }
+    }`;
+  }
+}
+
+/** A BatchNorm layer's moving statistics, updated in place of returning the batch's. */
+export interface MovingStatistics {
+  readonly movingMean: { read(): tf.Tensor; write(t: tf.Tensor): unknown };
+  readonly movingVariance: { read(): tf.Tensor; write(t: tf.Tensor): unknown };
+  /** `1 - momentum`. */
+  readonly decay: number;
+}
+
 /** A training-mode BatchNorm's output and the batch statistics it used (kept: dispose them). */
 export interface WebGpuBatchNorm {
   readonly y: tf.Tensor;
@@ -153,8 +188,10 @@ export interface WebGpuBatchNorm {
 /**
  * BatchNorm in training mode on webgpu, channels last, with its closed-form gradient for x, γ
  * and β: what lib/models/batchnorm.ts's `batchNormTraining` computes, in four dispatches (two
- * forward, two backward) plus slices of the statistics. Returns undefined when the backend is not
- * webgpu, the kit's webgpu kernels are off, or a tensor is not float32.
+ * forward, two backward) plus slices of the statistics. With `moving`, it updates the layer's
+ * moving mean and variance itself as tfjs-layers does (`m -= (m - batch) · decay`, one dispatch
+ * each) and returns only y. Returns undefined when the backend is not webgpu, the kit's fused
+ * webgpu programs are off, or a tensor is not float32.
  *
  * @example
  * ```ts
@@ -167,8 +204,22 @@ export function webGpuBatchNormTraining(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
-): WebGpuBatchNorm | undefined {
-  if (tf.getBackend() !== "webgpu" || !webGpuKernelsEnabled() || x.rank < 2) return undefined;
+): WebGpuBatchNorm | undefined;
+export function webGpuBatchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  moving: MovingStatistics,
+): { y: tf.Tensor } | undefined;
+export function webGpuBatchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  moving?: MovingStatistics,
+): WebGpuBatchNorm | { y: tf.Tensor } | undefined {
+  if (tf.getBackend() !== "webgpu" || !webGpuFusedEnabled() || x.rank < 2) return undefined;
   if ([x, gamma, beta].some((t) => t.dtype !== "float32")) return undefined;
   const channels = x.shape[x.rank - 1]!;
   const rows = x.size / channels;
@@ -212,6 +263,20 @@ export function webGpuBatchNormTraining(
     };
   });
   const y = normalize(x, gamma, beta);
+  if (moving) {
+    // One dispatch per moving statistic, straight from the [2, C] statistics (no slices).
+    for (const [i, v] of [moving.movingMean, moving.movingVariance].entries()) {
+      const old = v.read();
+      v.write(engine.makeTensorFromTensorInfo(
+        backend.runWebGPUProgram(new MovingAverageProgram(channels), [old, stats!], "float32", [
+          { type: "int32", data: [i * channels] },
+          { type: "float32", data: [moving.decay] },
+        ]),
+      ));
+    }
+    stats!.dispose();
+    return { y };
+  }
   const [mean, variance] = tf.unstack(stats!) as [tf.Tensor1D, tf.Tensor1D];
   stats!.dispose();
   return { y, mean: tf.keep(mean), variance: tf.keep(variance) };

@@ -24,6 +24,7 @@ const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
 };
 
 let enabled = true;
+let fusedEnabled = true;
 let registered = false;
 const runs = new Map<string, number>();
 
@@ -74,16 +75,29 @@ export function setWebGpuKernelsEnabled(on: boolean): void {
 }
 
 /**
- * Whether the kit's webgpu kernels are on (see {@link setWebGpuKernelsEnabled}); the fused
- * updates outside tfjs's kernel registry (webgpu_rmsprop.ts) ask this too.
+ * Switches only the kit's fused element-wise programs (BatchNorm, RMSprop) on or off, leaving
+ * its convolution kernels as {@link setWebGpuKernelsEnabled} says; for benchmarks.
  *
  * @example
  * ```ts
- * if (webGpuKernelsEnabled()) recordWebGpuKernelRun("RMSPropUpdate");
+ * setWebGpuFusedEnabled(false); // tfjs's element-wise ops, the kit's convolutions
  * ```
  */
-export function webGpuKernelsEnabled(): boolean {
-  return enabled;
+export function setWebGpuFusedEnabled(on: boolean): void {
+  fusedEnabled = on;
+}
+
+/**
+ * Whether the kit's fused element-wise programs run (webgpu_bnorm.ts, webgpu_rmsprop.ts): both
+ * switches on.
+ *
+ * @example
+ * ```ts
+ * if (webGpuFusedEnabled()) recordWebGpuKernelRun("RMSPropUpdate");
+ * ```
+ */
+export function webGpuFusedEnabled(): boolean {
+  return enabled && fusedEnabled;
 }
 
 /**

@@ -22,7 +22,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { recordWebGpuKernelRun, webGpuKernelsEnabled } from "./webgpu_kernels.ts";
+import { recordWebGpuKernelRun, webGpuFusedEnabled } from "./webgpu_kernels.ts";
 
 /** The parts of tfjs-backend-webgpu's backend this update drives directly. */
 interface WebGpuBackendInternals {
@@ -102,7 +102,7 @@ export function webGpuRmsPropUpdate(
   moments: readonly tf.Variable[],
   settings: RmsPropSettings,
 ): boolean {
-  if (tf.getBackend() !== "webgpu" || !webGpuKernelsEnabled()) return false;
+  if (tf.getBackend() !== "webgpu" || !webGpuFusedEnabled()) return false;
   const all = [...values, ...grads, ...squares, ...moments];
   if (all.some((t) => t.dtype !== "float32")) return false;
   const backend = tf.backend() as unknown as WebGpuBackendInternals;

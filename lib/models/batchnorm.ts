@@ -159,13 +159,15 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
     }
     return tf.tidy(() => {
       const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
+      const decay = 1 - bn.momentum;
+      // On webgpu: fused programs that also update the moving averages (webgpu_bnorm.ts).
+      const moving = { movingMean: bn.movingMean, movingVariance: bn.movingVariance, decay };
+      const fused = webGpuBatchNormTraining(x, gamma, beta, bn.epsilon, moving);
+      if (fused) return fused.y;
       // oneDNN's two kernels when the native path is on and KIT_NATIVE_BN=1, else
       // the closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
-      // On webgpu, four fused dispatches (lib/backend/webgpu_bnorm.ts).
-      const { y, mean, variance } = webGpuBatchNormTraining(x, gamma, beta, bn.epsilon) ??
-        nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
+      const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
         batchNormTraining(x, gamma, beta, bn.epsilon);
-      const decay = 1 - bn.momentum;
       for (
         const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const
       ) {

@@ -16,7 +16,7 @@ import {
   webGpuKernelRuns,
 } from "../../lib/backend/mod.ts";
 import { webGpuBatchNormTraining } from "../../lib/backend/webgpu_bnorm.ts";
-import { batchNormTraining } from "../../lib/models/batchnorm.ts";
+import { batchNormTraining, withClosedFormTraining } from "../../lib/models/batchnorm.ts";
 import { Random } from "../../lib/random/mod.ts";
 import { FlatRMSPropOptimizer } from "../../lib/train/flat_rmsprop.ts";
 
@@ -56,6 +56,23 @@ async function batchNormCase(shape: number[], seed: number, fused: boolean) {
     ),
   );
   tf.dispose([x, gamma, beta, dy, forward.y, forward.mean, forward.variance, ...grads]);
+  return out;
+}
+
+/** A BatchNormalization layer's output and moving mean and variance after two training calls. */
+async function batchNormLayerCase(shape: number[], seed: number): Promise<Float32Array[]> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const layer = withClosedFormTraining(tf.layers.batchNormalization({ axis: -1, momentum: 0.9 }));
+  const xs = [0, 1].map((k) =>
+    tf.tidy(() => tf.mul(tf.tensor(randomArray(n, seed + k), shape), 2))
+  );
+  const ys = xs.map((x) => layer.apply(x, { training: true }) as tf.Tensor);
+  const [, , mean, variance] = layer.getWeights(); // gamma, beta, moving mean, moving variance
+  const out = await Promise.all(
+    [ys[1]!, mean!, variance!].map(async (t) => (await t.data()) as Float32Array),
+  );
+  tf.dispose([...xs, ...ys]);
+  layer.dispose();
   return out;
 }
 
@@ -132,10 +149,17 @@ async function main(): Promise<void> {
       leaked: tf.memory().numTensors - before,
     });
   }
+  await initBackend("cpu", () => {});
+  const wantLayer = await batchNormLayerCase([2, 4, 4, 40], 70);
+  await initBackend("webgpu", () => {});
+  const gotLayer = await batchNormLayerCase([2, 4, 4, 40], 70);
+  const layer = wantLayer.map((w, j) => relativeError(gotLayer[j]!, w));
   const kitRuns = webGpuKernelRuns();
   await initBackend("cpu", () => {});
   releaseWebGpu();
-  console.log(JSON.stringify({ adapter: found.report.description, results, batchNorm, kitRuns }));
+  console.log(
+    JSON.stringify({ adapter: found.report.description, results, batchNorm, layer, kitRuns }),
+  );
 }
 
 if (import.meta.main) await main();

@@ -40,7 +40,8 @@ Deno.test({
   const r = await fusedChild();
   if (r === null) return;
   // Each case: one forward for the values and one forward + backward for the gradients.
-  assertEquals(r.kitRuns.BatchNormForward, 2 * BN_SHAPES.length);
+  // Plus the layer case's two training calls.
+  assertEquals(r.kitRuns.BatchNormForward, 2 * BN_SHAPES.length + 2);
   assertEquals(r.kitRuns.BatchNormBackward, BN_SHAPES.length);
   const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
   for (const c of r.batchNorm) {
@@ -52,4 +53,9 @@ Deno.test({
       assert(e < TOLERANCE, `${c.shape} ${names[i]}: relative error ${e}`)
     );
   }
+  // A layer's output and moving averages (updated by the fused path) after two training calls.
+  assertEquals(r.layer.length, 3);
+  r.layer.forEach((e: number, i: number) =>
+    assert(e < TOLERANCE, `layer ${["y", "moving mean", "moving variance"][i]}: error ${e}`)
+  );
 });
