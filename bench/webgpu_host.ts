@@ -7,6 +7,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { webGpuRawDispatches } from "../lib/backend/webgpu_kernels.ts";
 
 /** The parts of tfjs-backend-webgpu's backend these counters watch. */
 export interface WebGpuInternals {
@@ -79,7 +80,8 @@ export async function hostCost(
 
 /**
  * Runs `fn` once and counts the compute dispatches (`runWebGPUProgram` calls) under each
- * registered webgpu kernel (the innermost one running), most first.
+ * registered webgpu kernel (the innermost one running; outside kernels, the program's class),
+ * plus the kit's own raw dispatches (`webGpuRawDispatches`), most first.
  *
  * @example
  * ```ts
@@ -114,15 +116,23 @@ export async function dispatchCounts(
   let total = 0;
   backend.runWebGPUProgram = function (...args) {
     total++;
-    const name = stack.at(-1) ?? "(outside kernels)";
+    const program = args[0] as { constructor: { name: string } };
+    const name = stack.at(-1) ?? `${program.constructor.name} (no kernel)`;
     const entry = counts.get(name) ?? { calls: 0, dispatches: 0 };
     entry.dispatches++;
     counts.set(name, entry);
     return run.apply(this, args);
   };
+  const rawBefore = webGpuRawDispatches();
   try {
     await fn();
   } finally {
+    for (const [name, n] of Object.entries(webGpuRawDispatches())) {
+      const added = n - (rawBefore[name] ?? 0);
+      if (added === 0) continue;
+      total += added;
+      counts.set(`${name} (kit, raw)`, { calls: 1, dispatches: added });
+    }
     backend.runWebGPUProgram = run;
     undo.forEach((u) => u());
   }

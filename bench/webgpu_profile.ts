@@ -18,7 +18,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/select.ts";
-import { setWebGpuKernelsEnabled } from "../lib/backend/webgpu_kernels.ts";
+import { setWebGpuFusedEnabled, setWebGpuKernelsEnabled } from "../lib/backend/webgpu_kernels.ts";
 import { numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
 import { paperLoss } from "../lib/losses/config.ts";
 import { buildModel, type PoseModel, resolveModelConfig } from "../lib/models/mod.ts";
@@ -131,11 +131,25 @@ async function main(): Promise<void> {
   // Before/after, interleaved round by round (the machine's load drifts): tfjs's kernels and
   // the kit's, reading the loss every step; the kit's, reading it every `every` steps.
   const modes = [
-    { label: "tfjs kernels, loss read every step", kit: false, run: step, steps: 1 },
-    { label: "kit kernels, loss read every step", kit: true, run: step, steps: 1 },
+    { label: "tfjs kernels, loss read every step", kit: false, fused: false, run: step, steps: 1 },
     {
-      label: `kit kernels, losses read every ${every} steps`,
+      label: "kit convolutions, tfjs element-wise, loss read every step",
       kit: true,
+      fused: false,
+      run: step,
+      steps: 1,
+    },
+    {
+      label: "kit convolutions + fused, loss read every step",
+      kit: true,
+      fused: true,
+      run: step,
+      steps: 1,
+    },
+    {
+      label: `kit convolutions + fused, losses read every ${every} steps`,
+      kit: true,
+      fused: true,
       run: deferredInterval,
       steps: every,
     },
@@ -144,6 +158,7 @@ async function main(): Promise<void> {
   for (let round = 0; round <= steps; round++) { // round 0 compiles the shaders
     for (const [i, m] of modes.entries()) {
       setWebGpuKernelsEnabled(m.kit);
+      setWebGpuFusedEnabled(m.fused);
       const t0 = performance.now();
       await m.run();
       if (round > 0) times[i]!.push((performance.now() - t0) / m.steps);
@@ -176,9 +191,13 @@ async function main(): Promise<void> {
   setWebGpuKernelsEnabled(false);
   const tfjsDispatches = await dispatchCounts(backend, step);
   setWebGpuKernelsEnabled(true);
+  setWebGpuFusedEnabled(false);
+  const unfusedDispatches = await dispatchCounts(backend, step);
+  setWebGpuFusedEnabled(true);
   const dispatches = await dispatchCounts(backend, step);
   log(`\ntfjs kernels: ${formatDispatches(tfjsDispatches, rows)}`);
-  log(`\nkit kernels: ${formatDispatches(dispatches, rows)}`);
+  log(`\nkit convolutions, tfjs element-wise: ${formatDispatches(unfusedDispatches, rows)}`);
+  log(`\nkit convolutions + fused: ${formatDispatches(dispatches, rows)}`);
 
   let profile, convs;
   if (!flags.quick) {
@@ -208,6 +227,7 @@ async function main(): Promise<void> {
       perStep,
       dispatches,
       tfjsDispatches,
+      unfusedDispatches,
       flat: { logEvery: every, steps: flatSteps, ...flatSummary },
     }));
   }

@@ -27,6 +27,7 @@ let enabled = true;
 let fusedEnabled = true;
 let registered = false;
 const runs = new Map<string, number>();
+const rawDispatches = new Map<string, number>();
 
 /**
  * Registers the kit's webgpu kernels once (later calls do nothing). Call after
@@ -102,15 +103,29 @@ export function webGpuFusedEnabled(): boolean {
 
 /**
  * Counts one run of a kit webgpu kernel that is not in tfjs's registry (for
- * {@link webGpuKernelRuns}).
+ * {@link webGpuKernelRuns}), and the dispatches it recorded without tfjs's `runWebGPUProgram`.
  *
  * @example
  * ```ts
  * recordWebGpuKernelRun("RMSPropUpdate");
  * ```
  */
-export function recordWebGpuKernelRun(name: string): void {
+export function recordWebGpuKernelRun(name: string, dispatches = 0): void {
   runs.set(name, (runs.get(name) ?? 0) + 1);
+  if (dispatches > 0) rawDispatches.set(name, (rawDispatches.get(name) ?? 0) + dispatches);
+}
+
+/**
+ * Dispatches the kit recorded into tfjs's command encoder itself, outside tfjs's
+ * `runWebGPUProgram` (so that a benchmark counting that function's calls can add them), by kernel.
+ *
+ * @example
+ * ```ts
+ * webGpuRawDispatches()["RMSPropUpdate"]; // one per weight tensor per step
+ * ```
+ */
+export function webGpuRawDispatches(): Record<string, number> {
+  return Object.fromEntries(rawDispatches);
 }
 
 /**

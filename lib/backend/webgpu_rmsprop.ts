@@ -146,7 +146,7 @@ export function webGpuRmsPropUpdate(
   // Submitted now, as tfjs submits every few dispatches: the replaced buffers go back to the pool.
   backend.endComputePassEncoder();
   backend.submitQueue();
-  recordWebGpuKernelRun("RMSPropUpdate");
+  recordWebGpuKernelRun("RMSPropUpdate", values.length);
   tf.tidy(() => {
     outputs.forEach(([w, ms, mom], i) => {
       const engine = tf.engine();
