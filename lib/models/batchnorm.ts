@@ -24,6 +24,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { nativeBatchNormTraining } from "../backend/native_bnorm_train.ts";
 import { webGpuBatchNormTraining } from "../backend/webgpu_bnorm.ts";
+import { webGpuReluGradFromOutput } from "../backend/webgpu_relu.ts";
 
 /**
  * A training-mode BatchNorm's output and the batch statistics it used. The statistics are kept
@@ -117,7 +118,9 @@ export function registerReluGradientFromOutput(): void {
     outputsToSave: [true],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [y] = saved as [tf.Tensor];
-      return { x: () => tf.mul(dy as tf.Tensor, tf.step(y)) };
+      // On webgpu one fused dispatch (lib/backend/webgpu_relu.ts), the same values.
+      const grad = dy as tf.Tensor;
+      return { x: () => webGpuReluGradFromOutput(grad, y) ?? tf.mul(grad, tf.step(y)) };
     },
   });
 }

@@ -154,11 +154,24 @@ async function main(): Promise<void> {
   await initBackend("webgpu", () => {});
   const gotLayer = await batchNormLayerCase([2, 4, 4, 40], 70);
   const layer = wantLayer.map((w, j) => relativeError(gotLayer[j]!, w));
+  // ReLU's gradient from its output, on values around 0 (exact zeros included).
+  const reluGrad = async () => {
+    const x = tf.tensor2d(randomArray(300, 80).map((v, i) => i % 7 === 0 ? 0 : v), [20, 15]);
+    const dy = tf.tensor2d(randomArray(300, 81), [20, 15]);
+    const dx = tf.grad((x) => tf.sum(tf.mul(tf.relu(x), dy)))(x);
+    const out = (await dx.data()) as Float32Array;
+    tf.dispose([x, dy, dx]);
+    return out;
+  };
+  await initBackend("cpu", () => {});
+  const wantRelu = await reluGrad();
+  await initBackend("webgpu", () => {});
+  const relu = relativeError(await reluGrad(), wantRelu);
   const kitRuns = webGpuKernelRuns();
   await initBackend("cpu", () => {});
   releaseWebGpu();
   console.log(
-    JSON.stringify({ adapter: found.report.description, results, batchNorm, layer, kitRuns }),
+    JSON.stringify({ adapter: found.report.description, results, batchNorm, layer, relu, kitRuns }),
   );
 }
 

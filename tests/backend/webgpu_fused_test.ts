@@ -59,3 +59,14 @@ Deno.test({
     assert(e < TOLERANCE, `layer ${["y", "moving mean", "moving variance"][i]}: error ${e}`)
   );
 });
+
+Deno.test({
+  name: "the kit's fused webgpu ReLU gradient matches the cpu backend",
+  ignore: secondPass,
+}, async () => {
+  const r = await fusedChild();
+  if (r === null) return;
+  // This case only: the layer case runs no gradient.
+  assertEquals(r.kitRuns.ReluGradFromOutput, 1);
+  assert(r.relu < TOLERANCE, `relative error ${r.relu}`);
+});
