@@ -23,11 +23,22 @@ const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
   [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
 };
 
-let enabled = true;
+// KIT_WEBGPU_KERNELS=0 starts with them off: tfjs's own kernels, for before/after benchmarks of
+// whole commands (`deno task bench --backend webgpu`).
+let enabled = envSetting("KIT_WEBGPU_KERNELS") !== "0";
 let fusedEnabled = true;
 let registered = false;
 const runs = new Map<string, number>();
 const rawDispatches = new Map<string, number>();
+
+/** An environment variable, or undefined in a browser or without permission to read it. */
+function envSetting(name: string): string | undefined {
+  try {
+    return (globalThis as { Deno?: typeof Deno }).Deno?.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Registers the kit's webgpu kernels once (later calls do nothing). Call after
