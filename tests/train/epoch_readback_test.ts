@@ -11,6 +11,8 @@ import { useTestBackend } from "../../lib/testing/mod.ts";
 
 // Several training steps per test: wasm (gradient-checked against cpu in tests/backend).
 await useTestBackend("wasm");
+// Every test here runs on wasm: the suite's second pass (KIT_TEST_BACKEND) would only repeat them.
+const secondPass = Deno.env.get("KIT_TEST_BACKEND") !== undefined;
 
 /** Two epochs of five steps of a 1-stack, 8-feature hourglass on 32 px crops, logged every 4. */
 function tinyExperiment(overrides: Record<string, unknown> = {}): ExperimentConfig {
@@ -72,7 +74,10 @@ Deno.test("cpu and wasm read every step's loss; webgpu (or the override) every l
   }
 });
 
-Deno.test("reading the losses every 4 steps gives the same losses and log in fewer round trips", async () => {
+Deno.test({
+  name: "reading the losses every 4 steps gives the same losses and log in fewer round trips",
+  ignore: secondPass,
+}, async () => {
   const cfg = tinyExperiment();
   const everyDir = await Deno.makeTempDir(), deferredDir = await Deno.makeTempDir();
   const every = await countingReads(() => train(cfg, { runDir: everyDir, ...quiet }));
@@ -91,7 +96,10 @@ Deno.test("reading the losses every 4 steps gives the same losses and log in few
   for (const dir of [everyDir, deferredDir]) await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("with deferred reads a run stopped at step 3 and resumed takes the unbroken run's steps", async () => {
+Deno.test({
+  name: "with deferred reads a run stopped at step 3 and resumed takes the unbroken run's steps",
+  ignore: secondPass,
+}, async () => {
   const cfg = tinyExperiment();
   await deferred(async () => {
     const whole = await Deno.makeTempDir(), broken = await Deno.makeTempDir();
@@ -105,7 +113,10 @@ Deno.test("with deferred reads a run stopped at step 3 and resumed takes the unb
   });
 });
 
-Deno.test("with deferred reads a non-finite loss names its step and leaves the last checkpoint", async () => {
+Deno.test({
+  name: "with deferred reads a non-finite loss names its step and leaves the last checkpoint",
+  ignore: secondPass,
+}, async () => {
   const runDir = await Deno.makeTempDir();
   await train(tinyExperiment(), { runDir, stopAtStep: 2, ...quiet });
   const exploding = tinyExperiment({ optimizer: { name: "adam", lr: 1e30 } });
