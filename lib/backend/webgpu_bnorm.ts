@@ -27,9 +27,10 @@ const CHANNELS = 32, LANES = 8;
 
 /**
  * Per-channel sums over the rows of `[rows, C]`: the batch statistics (`mode: "stats"`, output
- * `[2, C]`: mean, variance) or the gradient sums (`mode: "grad"`, output `[2, C]`: Σdy, Σdy·x̂).
+ * `[2, C]`: mean, variance), the gradient sums (`mode: "grad"`, output `[2, C]`: Σdy, Σdy·x̂),
+ * or the plain sum (`mode: "sum"`, output `[C]`; webgpu_sum.ts).
  */
-class ChannelReduceProgram implements WebGpuProgram {
+export class ChannelReduceProgram implements WebGpuProgram {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
@@ -39,9 +40,9 @@ class ChannelReduceProgram implements WebGpuProgram {
   workgroupSize: [number, number, number] = [CHANNELS, LANES, 1];
   uniforms = "rows : i32, channels : i32, epsilon : f32,";
 
-  constructor(private readonly mode: "stats" | "grad", channels: number) {
-    this.variableNames = mode === "stats" ? ["x"] : ["x", "stats", "dy"];
-    this.outputShape = [2, channels];
+  constructor(private readonly mode: "stats" | "grad" | "sum", channels: number) {
+    this.variableNames = mode === "grad" ? ["x", "stats", "dy"] : ["x"];
+    this.outputShape = mode === "sum" ? [channels] : [2, channels];
     this.dispatch = [Math.ceil(channels / CHANNELS), 1, 1];
     this.shaderKey = `kitBatchNormReduce_${mode}`;
   }
@@ -59,7 +60,11 @@ class ChannelReduceProgram implements WebGpuProgram {
       var ${name} = 0.0;
       for (var l = 0; l < ${LANES}; l++) { ${name} += partial[l * ${CHANNELS} + lc]; }
       workgroupBarrier();`;
-    const body = this.mode === "stats"
+    const sum = `${laneSum("sum", "if (inside) { sumPart += v; }")}
+      if (inside && lane == 0) { result[c] = sum; }`;
+    const body = this.mode === "sum"
+      ? sum
+      : this.mode === "stats"
       ? `${laneSum("sum", "if (inside) { sumPart += v; }")}
       let mean = sum / f32(uniforms.rows);
       ${laneSum("squares", "if (inside) { let d = v - mean; squaresPart += d * d; }")}

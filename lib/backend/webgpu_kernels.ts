@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { webGpuConv2DBackpropFilter } from "./webgpu_conv_filter.ts";
 import { webGpuConv2DBackpropInput } from "./webgpu_conv_input.ts";
+import { webGpuChannelSum } from "./webgpu_sum.ts";
 
 /** A kit kernel: its result, or undefined to leave the case to tfjs's kernel (`original`). */
 type KitKernel = (
@@ -21,6 +22,7 @@ type KitKernel = (
 const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
   [tf.Conv2DBackpropFilter]: webGpuConv2DBackpropFilter,
   [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
+  [tf.Sum]: webGpuChannelSum,
 };
 
 // KIT_WEBGPU_KERNELS=0 starts with them off: tfjs's own kernels, for before/after benchmarks of

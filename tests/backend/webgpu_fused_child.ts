@@ -167,11 +167,44 @@ async function main(): Promise<void> {
   const wantRelu = await reluGrad();
   await initBackend("webgpu", () => {});
   const relu = relativeError(await reluGrad(), wantRelu);
+  // Sums over all axes but the last (the kit's), with keepDims, and over one axis (tfjs's).
+  const sums = async () => {
+    const x = tf.tensor4d(randomArray(2 * 5 * 7 * 40, 90), [2, 5, 7, 40]);
+    const outs = [
+      tf.sum(x, [0, 1, 2]),
+      tf.sum(x, [2, 0, 1], true),
+      tf.sum(x, 1),
+      tf.sum(tf.reshape(x, [70, 40]), 0),
+    ];
+    const data = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
+    const shapes = outs.map((t) => t.shape);
+    tf.dispose([x, ...outs]);
+    return { data, shapes };
+  };
+  await initBackend("cpu", () => {});
+  const wantSums = await sums();
+  await initBackend("webgpu", () => {});
+  const runsBefore = webGpuKernelRuns().Sum ?? 0;
+  const gotSums = await sums();
+  const sum = {
+    errors: wantSums.data.map((w, i) => relativeError(gotSums.data[i]!, w)),
+    shapes: gotSums.shapes,
+    wantShapes: wantSums.shapes,
+    kitRuns: (webGpuKernelRuns().Sum ?? 0) - runsBefore,
+  };
   const kitRuns = webGpuKernelRuns();
   await initBackend("cpu", () => {});
   releaseWebGpu();
   console.log(
-    JSON.stringify({ adapter: found.report.description, results, batchNorm, layer, relu, kitRuns }),
+    JSON.stringify({
+      adapter: found.report.description,
+      results,
+      batchNorm,
+      layer,
+      relu,
+      sum,
+      kitRuns,
+    }),
   );
 }
 

@@ -70,3 +70,15 @@ Deno.test({
   assertEquals(r.kitRuns.ReluGradFromOutput, 1);
   assert(r.relu < TOLERANCE, `relative error ${r.relu}`);
 });
+
+Deno.test({
+  name: "the kit's webgpu Sum over all axes but the channels matches the cpu backend",
+  ignore: secondPass,
+}, async () => {
+  const r = await fusedChild();
+  if (r === null) return;
+  // Over [0, 1, 2], over [2, 0, 1] with keepDims, and over rows of a 2-D input; not over axis 1.
+  assertEquals(r.sum.kitRuns, 3);
+  assertEquals(r.sum.shapes, r.sum.wantShapes);
+  r.sum.errors.forEach((e: number, i: number) => assert(e < TOLERANCE, `sum ${i}: error ${e}`));
+});
