@@ -206,8 +206,8 @@ function loadAverage(): number {
 }
 
 /** Random images and a target pyramid (factors 1, 2, 4, 8) of the model's shapes. */
-function syntheticBatch(pm: PoseModel, batch: number): TrainBatch {
-  const { inputSize: s, joints } = pm.config;
+function syntheticBatch(net: PoseModel, batch: number): TrainBatch {
+  const { inputSize: s, joints } = net.config;
   return tf.tidy(() => ({
     images: tf.randomUniform([batch, s, s, 3], 0, 1, "float32", 1) as tf.Tensor4D,
     targets: [1, 2, 4, 8].map((f) =>
@@ -363,12 +363,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log,
   });
   const loadStart = loadAverage();
-  const pm = buildModel(benchModelConfig(opts.model, opts.stacks, opts.features, opts.size), {
+  const net = buildModel(benchModelConfig(opts.model, opts.stacks, opts.features, opts.size), {
     seed: 1,
   });
-  const params = countParams(pm);
-  log(formatSummary(summarizeModel(pm)));
-  const batch = syntheticBatch(pm, opts.batch);
+  const params = countParams(net);
+  log(formatSummary(summarizeModel(net)));
+  const batch = syntheticBatch(net, opts.batch);
   // The optimizer is made here so that --memory's step creates its slots.
   const optimizer = makeOptimizer(optimizerDefaults);
   const lossCfg = paperLoss(opts.model);
@@ -376,7 +376,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   if (opts.memory) {
     // Before anything else: the wasm heap only grows, so its size now is this step's mark.
     try {
-      stepMemory = await measureStepMemory(pm, optimizer, batch, lossCfg);
+      stepMemory = await measureStepMemory(net, optimizer, batch, lossCfg);
       log(formatStepMemory(stepMemory));
     } catch (e) {
       log(`--memory: the step failed on ${choice.backend}: ${(e as Error).message}`);
@@ -384,7 +384,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   }
 
   const infer = async () => {
-    const heatmaps = tf.tidy(() => forward(pm, batch.images, false).final);
+    const heatmaps = tf.tidy(() => forward(net, batch.images, false).final);
     await heatmaps.data();
     heatmaps.dispose();
   };
@@ -392,7 +392,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const inferTime = await time("inference", opts.steps, opts.warmup, infer, () => {}, quiet);
 
   // The training default (RMSprop 2.5e-4, decay 0.99, as PyTorch's RMSprop), made above.
-  const train = async () => void (await trainStep(pm, optimizer, batch, lossCfg));
+  const train = async () => void (await trainStep(net, optimizer, batch, lossCfg));
   let trainTime: Timing | undefined;
   let trainError: string | undefined;
   const snapshots: MemorySnapshot[] = [];
@@ -448,7 +448,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   }
   tf.dispose(batch);
   optimizer.dispose();
-  pm.model.dispose();
+  net.graph.dispose();
 
   const round = (v: number) => Math.round(v * 10) / 10;
   return {

@@ -104,12 +104,12 @@ interface EngineInternals {
  *
  * @example
  * ```ts
- * const m = await measureStepMemory(pm, optimizer, batch, lossCfg);
+ * const m = await measureStepMemory(net, optimizer, batch, lossCfg);
  * console.log(formatStepMemory(m));
  * ```
  */
 export async function measureStepMemory(
-  pm: PoseModel,
+  net: PoseModel,
   optimizer: tf.Optimizer,
   batch: TrainBatch,
   lossCfg: LossConfig,
@@ -119,10 +119,10 @@ export async function measureStepMemory(
   const wasm = backendName === "wasm"
     ? (tf.backend() as unknown as { wasm: WasmModule }).wasm
     : undefined;
-  const vars = trainableVariables(pm);
+  const vars = trainableVariables(net);
   // Slots exist after the first step: run one untracked so the measured step is a steady one.
   const steadyStep = () => {
-    const { value, grads } = leanVariableGrads(() => lossOf(pm, batch, lossCfg), vars);
+    const { value, grads } = leanVariableGrads(() => lossOf(net, batch, lossCfg), vars);
     optimizer.applyGradients(grads);
     tf.dispose([value, grads]);
   };
@@ -134,7 +134,7 @@ export async function measureStepMemory(
     for (const t of ts) if (!seen.has(t.dataId)) seen.add(t.dataId), n += t.size * 4;
     return n;
   };
-  const weightsBytes = bytesOf(pm.model.weights.map((w) => w.read()));
+  const weightsBytes = bytesOf(net.graph.weights.map((w) => w.read()));
   const optimizerBytes = bytesOf((await optimizer.getWeights()).map((w) => w.tensor));
   const batchBytes = bytesOf([batch.images, ...batch.targets, batch.weights]);
 
@@ -177,7 +177,7 @@ export async function measureStepMemory(
     if (e && phase === "forward") e.saved = true;
     return origKeep(t);
   });
-  for (const layer of pm.model.layers) {
+  for (const layer of net.graph.layers) {
     const l = layer as unknown as { call: (...a: unknown[]) => unknown };
     const kind = KINDS[layer.getClassName()] ?? layer.getClassName();
     const call = l.call.bind(layer);
@@ -241,7 +241,7 @@ export async function measureStepMemory(
     | undefined;
   try {
     const { value, grads } = leanVariableGrads(() => {
-      const total = lossOf(pm, batch, lossCfg);
+      const total = lossOf(net, batch, lossCfg);
       const byKind: Record<string, MemoryGroup> = {};
       for (const e of live.values()) {
         const g = byKind[e.kind] ?? { bytes: 0, buffers: 0, savedBytes: 0 };
@@ -281,8 +281,8 @@ export async function measureStepMemory(
   };
 }
 
-function lossOf(pm: PoseModel, batch: TrainBatch, lossCfg: LossConfig): tf.Scalar {
-  const out = forward(pm, batch.images, true);
+function lossOf(net: PoseModel, batch: TrainBatch, lossCfg: LossConfig): tf.Scalar {
+  const out = forward(net, batch.images, true);
   const { total, parts, keypointWeights } = multiScaleLoss(
     out,
     batch.targets,
@@ -300,7 +300,7 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
  *
  * @example
  * ```ts
- * console.log(formatStepMemory(await measureStepMemory(pm, optimizer, batch, lossCfg)));
+ * console.log(formatStepMemory(await measureStepMemory(net, optimizer, batch, lossCfg)));
  * ```
  */
 export function formatStepMemory(m: StepMemory): string {

@@ -33,6 +33,7 @@ import {
   MODEL_KINDS,
   modelDefaults,
   type ModelKind,
+  modelSize,
   type PoseModel,
   resolveModelConfig,
 } from "../lib/models/mod.ts";
@@ -113,18 +114,10 @@ export interface ParityResult {
  */
 export function parityExperiment(base: ExperimentConfig, kind: ModelKind): ExperimentConfig {
   const m = base.model;
-  const common = {
-    inputSize: m.inputSize,
-    joints: m.joints,
-    stacks: m.stacks,
-    features: m.features,
-    depth: m.depth,
-    residuals: m.residuals,
-  };
   // Heads down to the coarsest whole level: 1/4 of the output side for depth 3 (as in the
   // recorded ablation), 1/8 for depth 4 and more.
   const factors = [1, 2, 4, 8].filter((f) => f <= 2 ** (m.depth - 1));
-  const override: Record<string, unknown> = { kind, ...common };
+  const override: Record<string, unknown> = { kind, ...modelSize(m) };
   if (kind === "mss" || kind === "mss-msr") override.factors = factors;
   if (kind === "mss-msr") {
     override.msr = { features: m.features, depth: m.depth, residuals: 1, factors };
@@ -153,16 +146,16 @@ export function parityExperiment(base: ExperimentConfig, kind: ModelKind): Exper
  *
  * @example
  * ```ts
- * const { table, values } = await exportWeights(pm);
+ * const { table, values } = await exportWeights(net);
  * table[0]; // { name: "stem.conv/kernel", shape: [7, 7, 3, 64], offset: 0 }
  * ```
  */
 export async function exportWeights(
-  pm: PoseModel,
+  net: PoseModel,
 ): Promise<{ table: WeightEntry[]; values: Float32Array }> {
   const table: WeightEntry[] = [];
   let offset = 0;
-  const weights = pm.model.weights;
+  const weights = net.graph.weights;
   for (const w of weights) {
     const shape = w.shape.map((d) => d ?? 1);
     table.push({ name: w.originalName, shape, offset });
@@ -180,11 +173,11 @@ export async function exportWeights(
  *
  * @example
  * ```ts
- * importWeights(pm, table, torchValues);
+ * importWeights(net, table, torchValues);
  * ```
  */
-export function importWeights(pm: PoseModel, table: readonly WeightEntry[], values: Float32Array) {
-  pm.model.weights.forEach((w, i) => {
+export function importWeights(net: PoseModel, table: readonly WeightEntry[], values: Float32Array) {
+  net.graph.weights.forEach((w, i) => {
     const e = table[i]!;
     if (e.name !== w.originalName) {
       throw new Error(`weight ${i} is ${w.originalName}, not ${e.name}`);
@@ -294,8 +287,8 @@ export async function runParity(cfg: ExperimentConfig, opts: ParityOptions): Pro
     );
   }
   await Deno.mkdir(opts.dir, { recursive: true });
-  const pm = buildModel(cfg.model, { seed: cfg.seed });
-  const initial = await exportWeights(pm);
+  const net = buildModel(cfg.model, { seed: cfg.seed });
+  const initial = await exportWeights(net);
   await Deno.writeFile(join(opts.dir, "weights.bin"), new Uint8Array(initial.values.buffer));
   const data = { ...cfg.data, masking: { ...cfg.data.masking, enabled: stages[0]!.masking } };
   const pipe = await openPipeline(data, "train", {
@@ -337,7 +330,7 @@ export async function runParity(cfg: ExperimentConfig, opts: ParityOptions): Pro
           for (const t of [batch.images, ...batch.targets, batch.weights]) {
             await writeAll(file, await t.data() as Float32Array);
           }
-          const r = await trainStep(pm, optimizer, batch, cfg.loss);
+          const r = await trainStep(net, optimizer, batch, cfg.loss);
           kitLosses.push(r.loss);
           lrs.push(lr);
           progress?.tick(1, { loss: r.loss });
@@ -365,7 +358,7 @@ export async function runParity(cfg: ExperimentConfig, opts: ParityOptions): Pro
   await Deno.writeTextFile(join(opts.dir, "manifest.json"), JSON.stringify(manifest));
   const twin = await runTwin(opts, "torch", []);
   const floor = opts.floor === false ? undefined : await runTwin(opts, "torch64", ["--float64"]);
-  const final = await exportWeights(pm);
+  const final = await exportWeights(net);
   await Deno.writeFile(join(opts.dir, "kit_weights.bin"), new Uint8Array(final.values.buffer));
   const rel = (a: readonly number[], b: readonly number[]) =>
     a.map((x, i) => Math.abs(x - b[i]!) / Math.abs(b[i]!));
@@ -377,19 +370,19 @@ export async function runParity(cfg: ExperimentConfig, opts: ParityOptions): Pro
       batchSize: cfg.eval.batchSize,
     });
     try {
-      const kit = (await validate(pm, cfg, val, { label: "validate kit" })).result.mean ?? NaN;
+      const kit = (await validate(net, cfg, val, { label: "validate kit" })).result.mean ?? NaN;
       const twinModel = buildModel(cfg.model);
       importWeights(twinModel, final.table, twin.values);
       const torch =
         (await validate(twinModel, cfg, val, { label: "validate torch" })).result.mean ??
           NaN;
-      twinModel.model.dispose();
+      twinModel.graph.dispose();
       pckh = { kit, torch };
     } finally {
       val.close();
     }
   }
-  pm.model.dispose();
+  net.graph.dispose();
   return {
     kind: cfg.model.kind,
     steps: kitLosses.length,

@@ -33,8 +33,8 @@ async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, { string: ["checkpoint", "backend", "sizes"] }, USAGE);
   if (!flags.checkpoint) throw new KitError(`--checkpoint is required\n${USAGE}`);
   await initBackend(parseBackend((flags.backend as string | undefined) ?? "wasm"));
-  const { pm, config, heatmaps } = await loadTrained(flags.checkpoint as string);
-  const predict = tidyPredict((x) => predictHeatmaps(pm, x, heatmaps));
+  const { net, config, heatmaps } = await loadTrained(flags.checkpoint as string);
+  const predict = tidyPredict((x) => predictHeatmaps(net, x, heatmaps));
   const sizes = ((flags.sizes as string | undefined) ?? "1000,2000,4000,6000").split(",")
     .map(Number);
   console.log("width x height   MP  decode  crop+net  overlay  encode   (seconds)");
@@ -44,7 +44,7 @@ async function main(args: string[]): Promise<void> {
     for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24; // not flat
     const png = encodePng({ width, height, data });
     const [image, decode] = await seconds(() => decodeImage(png));
-    const [est, net] = await seconds(() =>
+    const [est, infer] = await seconds(() =>
       estimatePoses(predict, [{
         image,
         center: [(width - 1) / 2, (height - 1) / 2],
@@ -65,7 +65,7 @@ async function main(args: string[]): Promise<void> {
     const [, encode] = await seconds(() => encodePng(overlay));
     console.log(
       `${`${width} x ${height}`.padEnd(15)} ${(width * height / 1e6).toFixed(1).padStart(4)}  ` +
-        [decode, net, draw, encode].map((s) => s.toFixed(2).padStart(7)).join("  "),
+        [decode, infer, draw, encode].map((s) => s.toFixed(2).padStart(7)).join("  "),
     );
   }
 }

@@ -35,7 +35,7 @@ export interface KernelProfile {
  *
  * @example
  * ```ts
- * const p = await profileKernels("wasm", async () => void (await trainStep(pm, opt, batch, loss)));
+ * const p = await profileKernels("wasm", async () => void (await trainStep(net, opt, batch, loss)));
  * console.log(formatProfile("train step", p));
  * ```
  */
@@ -111,7 +111,7 @@ export function formatProfile(label: string, p: KernelProfile, rows = 40): strin
  *
  * @example
  * ```ts
- * const p = await profileWithBackendTimer(async () => void (await trainStep(pm, opt, batch, loss)));
+ * const p = await profileWithBackendTimer(async () => void (await trainStep(net, opt, batch, loss)));
  * ```
  */
 export async function profileWithBackendTimer(fn: () => Promise<void>): Promise<KernelProfile> {

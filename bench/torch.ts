@@ -131,8 +131,8 @@ async function runScript(python: string, args: string[]): Promise<string> {
  *
  * @example
  * ```ts
- * const { params } = await torchTwinCounts(pm.config, "/usr/bin/python3");
- * params === countParams(pm); // true
+ * const { params } = await torchTwinCounts(net.config, "/usr/bin/python3");
+ * params === countParams(net); // true
  * ```
  */
 export async function torchTwinCounts(
@@ -149,7 +149,7 @@ export async function torchTwinCounts(
  *
  * @example
  * ```ts
- * const r = await runTorchTwin(pm.config, { python: "/usr/bin/python3", batch: 4, threads: 1, device: "cpu", steps: 5, warmup: 2 });
+ * const r = await runTorchTwin(net.config, { python: "/usr/bin/python3", batch: 4, threads: 1, device: "cpu", steps: 5, warmup: 2 });
  * r.trainStepMs;
  * ```
  */

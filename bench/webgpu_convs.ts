@@ -47,7 +47,7 @@ const MATMUL_PACKED = 3;
  *
  * @example
  * ```ts
- * const layers = await convLayersOf(() => trainStep(pm, opt, batch, loss).then(() => {}));
+ * const layers = await convLayersOf(() => trainStep(net, opt, batch, loss).then(() => {}));
  * ```
  */
 export async function convLayersOf(step: () => Promise<void>): Promise<ConvLayer[]> {

@@ -54,8 +54,8 @@ const USAGE = `usage: deno task bench-webgpu [options]
   --quick        skip the per-kernel GPU profile and the convolution timings
   --json         print the results as one JSON object on the last stdout line`;
 
-function syntheticBatch(pm: PoseModel, batch: number): TrainBatch {
-  const { inputSize: s, joints } = pm.config;
+function syntheticBatch(net: PoseModel, batch: number): TrainBatch {
+  const { inputSize: s, joints } = net.config;
   return tf.tidy(() => ({
     images: tf.randomUniform([batch, s, s, 3], 0, 1, "float32", 1) as tf.Tensor4D,
     targets: [1, 2, 4, 8].map((f) =>
@@ -109,20 +109,20 @@ async function main(): Promise<void> {
   const choice = await initBackend("webgpu", log);
   const backend = tf.backend() as unknown as WebGpuInternals;
   log(`timer: ${backend.supportTimestampQuery ? "timestamp queries" : "queue completion"}`);
-  const pm = buildModel(
+  const net = buildModel(
     resolveModelConfig({ kind: "hourglass", stacks, features, inputSize: size }),
     { seed: 1 },
   );
-  const batch = syntheticBatch(pm, batchSize);
+  const batch = syntheticBatch(net, batchSize);
   const optimizer = makeOptimizer(optimizerDefaults);
   const loss = paperLoss("hourglass");
-  const step = async () => void (await trainStep(pm, optimizer, batch, loss));
+  const step = async () => void (await trainStep(net, optimizer, batch, loss));
   log(`model: hourglass ${stacks}x${features}, batch ${batchSize}, ${size} px`);
 
   // The training loop's way on webgpu: steps queued, their losses read every `every` steps.
   const pending: PendingStep[] = [];
   const queued = async (i: number) => {
-    pending.push(trainStepQueued(pm, optimizer, batch, loss));
+    pending.push(trainStepQueued(net, optimizer, batch, loss));
     if ((i + 1) % every === 0) await readSteps(pending.splice(0));
   };
   const deferredInterval = async () => {
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
 
   tf.dispose(batch);
   optimizer.dispose();
-  pm.model.dispose();
+  net.graph.dispose();
   if (flags.json) {
     console.log(JSON.stringify({
       backend: choice.backend,

@@ -220,7 +220,7 @@ async function trainMode(args: string[], flags: Flags): Promise<void> {
         log: (line) => console.log(`  ${line}`),
         onStep: () => progress.tick(1, { run: name }),
       });
-      result.model.model.dispose();
+      result.model.graph.dispose();
       if (result.interrupted) {
         progress.done();
         console.log(

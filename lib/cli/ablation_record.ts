@@ -10,22 +10,12 @@ import { join } from "@std/path";
 import { SUMMARY_FILE } from "../eval/ablation_seeded.ts";
 import { STRESS_FILE } from "../eval/stress_run.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { dirNames, ifExists } from "../io/missing.ts";
 import { KitError } from "../io/errors.ts";
 import { PLAN_FILE } from "../train/ablation_plan.ts";
 
 /** What a recorded run keeps. */
 export const RECORDED_RUN_FILES = ["config.json", "log.jsonl", STRESS_FILE] as const;
-
-async function entries(dir: string): Promise<string[] | null> {
-  try {
-    const names: string[] = [];
-    for await (const e of Deno.readDir(dir)) names.push(e.name);
-    return names;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
 
 /**
  * Copies the plan file, the summary and each run's {@link RECORDED_RUN_FILES} from `root` to
@@ -43,7 +33,7 @@ export async function recordPlan(
   runDirs: readonly string[],
   summary: unknown,
 ): Promise<number> {
-  const existing = await entries(dest);
+  const existing = await ifExists(() => dirNames(dest));
   if (existing && existing.length > 0 && !existing.includes(PLAN_FILE)) {
     throw new KitError(
       `${dest} holds other files and no ${PLAN_FILE}, so it is not an earlier record of an ` +
@@ -52,13 +42,8 @@ export async function recordPlan(
   }
   let n = 0;
   const copy = async (from: string, to: string) => {
-    let data: Uint8Array;
-    try {
-      data = await Deno.readFile(from);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      throw e;
-    }
+    const data = await ifExists(() => Deno.readFile(from));
+    if (data === undefined) return;
     await writeFileAtomic(to, data);
     n++;
   };

@@ -111,7 +111,7 @@ async function main(args: string[]): Promise<void> {
   );
   const ev = await (async () => {
     try {
-      return await validate(trained.pm, experiment, pipeline, {
+      return await validate(trained.net, experiment, pipeline, {
         label: "eval",
         from: trained.heatmaps,
       });
@@ -169,7 +169,7 @@ async function runConditional(
   const progress = new Progress({ total: dataset.length, unit: "people", label: "conditional" });
   const cfg = trained.config;
   const report = await conditionalEvaluation(
-    tidyPredict((x) => predictHeatmaps(trained.pm, x, trained.heatmaps)),
+    tidyPredict((x) => predictHeatmaps(trained.net, x, trained.heatmaps)),
     dataset,
     {
       size: data.inputSize,

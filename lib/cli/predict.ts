@@ -177,10 +177,10 @@ async function main(args: string[]): Promise<void> {
     );
   }
   await initBackend(backend);
-  const { pm, config, dir, heatmaps } = await loadTrained(userPath(checkpoint), which);
+  const { net, config, dir, heatmaps } = await loadTrained(userPath(checkpoint), which);
   console.log(`predict: ${dir}, ${config.model.kind} on ${config.data.inputSize}px crops`);
   await prepareOutputDir(outDir, { what: "predictions" });
-  const predict = tidyPredict((x) => predictHeatmaps(pm, x, heatmaps));
+  const predict = tidyPredict((x) => predictHeatmaps(net, x, heatmaps));
   // The run's own targets decide how its heatmaps read: signed for MSSH's negative targets.
   const signed = config.data.occludedTarget === "negative";
   const progress = new Progress({ total: images.length, unit: "images", label: "predict" });

@@ -143,6 +143,27 @@ export function probability(): z.ZodNumber {
 }
 
 /**
+ * A closed choice (a literal union) that also reads the spellings a value had before it was
+ * renamed: `renamed` maps each old spelling to the current one, so a config saved by an earlier
+ * run resolves to the same config as today's spelling. Anything else must be one of `choices`.
+ *
+ * @example
+ * ```ts
+ * const trains = choice(["all", "msr-only"], { msr: "msr-only" });
+ * trains.parse("msr"); // "msr-only"
+ * ```
+ */
+export function choice<const T extends readonly [string, ...string[]]>(
+  choices: T,
+  renamed: Readonly<Record<string, T[number]>> = {},
+) {
+  return z.preprocess(
+    (v) => (typeof v === "string" && Object.hasOwn(renamed, v) ? renamed[v] : v),
+    z.enum(choices),
+  );
+}
+
+/**
  * In a `.superRefine` step: reports `path` (dotted, relative to the refined object, e.g.
  * `"augment.flip"` or `"stages[0].trains"`) as "must be `want`; got `value`" unless `ok`.
  * Returns `ok`, so later checks can depend on earlier ones.

@@ -34,8 +34,8 @@ export const POSE_SOURCES = ["bank", "kinematic", "mixed"] as const;
 /**
  * SynthPose's named difficulty levels. `easy`: one person on a plain background wearing the
  * side colour code, for first runs and the notebooks; `standard`: moderate clutter, some
- * occluders and overlapping people, faces and the side code on half the people, for research
- * comparisons; `hard`: the full clutter, occluders and overlapping people, faces but no side
+ * occluders and overlapping people, faces but no side code (flip augmentation stays on), for
+ * research comparisons; `hard`: the full clutter, occluders and overlapping people, faces but no side
  * code. data/README.md gives each level's mean-pose baseline and what a reference model reaches.
  */
 export const SYNTH_LEVELS = ["easy", "standard", "hard"] as const;
@@ -105,8 +105,8 @@ export type SynthKnobs = Infer<typeof knobSchema>;
 
 /**
  * The knobs of each SynthPose level. `hard` is the full difficulty the generator was built
- * with; `standard` is the setting of the kit's recorded ablation (with faces and the side code on
- * half the people); `easy` removes clutter, occluders and other people and always shows the side
+ * with; `standard` is the setting of the kit's standard-level ablation (moderate clutter, faces,
+ * no side code); `easy` removes clutter, occluders and other people and always shows the side
  * code, so a small network learns it in minutes.
  */
 export const SYNTH_LEVEL_KNOBS: Readonly<Record<SynthLevel, SynthKnobs>> = {

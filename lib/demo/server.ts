@@ -81,11 +81,11 @@ export async function demoMeta(
   checkpoint: string,
   which: CheckpointPointer = "best",
 ): Promise<{ meta: DemoMeta; dir: string }> {
-  const { pm, config, dir, heatmaps, state } = await loadTrained(checkpoint, which);
+  const { net, config, dir, heatmaps, state } = await loadTrained(checkpoint, which);
   try {
-    const lastStack = Math.max(...pm.outputs.map((o) => (o.stack === "msr" ? -1 : o.stack)));
-    const msr = pm.outputs.findIndex((o) => o.stack === "msr" && o.factor === 1);
-    const stack = pm.outputs.findIndex((o) => o.stack === lastStack && o.factor === 1);
+    const lastStack = Math.max(...net.outputs.map((o) => (o.stack === "msr" ? -1 : o.stack)));
+    const msr = net.outputs.findIndex((o) => o.stack === "msr" && o.factor === 1);
+    const stack = net.outputs.findIndex((o) => o.stack === lastStack && o.factor === 1);
     const outputIndex = heatmaps === "final" && msr >= 0 ? msr : stack;
     return {
       dir,
@@ -102,7 +102,7 @@ export async function demoMeta(
       },
     };
   } finally {
-    pm.model.dispose();
+    net.graph.dispose();
   }
 }
 

@@ -12,6 +12,7 @@
 
 import { basename, join } from "@std/path";
 import { KitError } from "../io/errors.ts";
+import { dirNames, ifExists } from "../io/missing.ts";
 import { type Part, PARTS } from "../skeleton/mod.ts";
 import {
   ABLATION_STEPS,
@@ -76,7 +77,7 @@ function scoresOf(o: Record<string, unknown>): RunScores {
 export function describeExperiment(cfg: ExperimentConfig): string {
   const m = cfg.model;
   const loss =
-    cfg.loss.structure === "none" || (m.kind !== "mss-msr" && cfg.loss.structure === "msr")
+    cfg.loss.structure === "none" || (m.kind !== "mss-msr" && cfg.loss.structure === "msr-outputs")
       ? "Eq. 1"
       : cfg.loss.structure === "all"
       ? "Eq. 2 in all outputs"
@@ -201,11 +202,8 @@ async function isSeededFolder(dir: string): Promise<boolean> {
  * ```
  */
 export async function readAblation(root: string): Promise<AblationSummary> {
-  const dirs: string[] = [];
-  try {
-    for await (const e of Deno.readDir(root)) if (e.isDirectory) dirs.push(e.name);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  const dirs = await ifExists(() => dirNames(root, (e) => e.isDirectory));
+  if (dirs === undefined) {
     return {
       root,
       exists: false,

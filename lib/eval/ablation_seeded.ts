@@ -8,6 +8,7 @@
  */
 
 import { join } from "@std/path";
+import { dirNames, ifExists } from "../io/missing.ts";
 import { ABLATION_STEPS, type AblationStepId } from "../train/ablation.ts";
 import { type MeanSd, meanSd, type PairedDifference, pairedDifference } from "./ablation_stats.ts";
 import { REPORT_COLUMNS, type ReportColumn } from "./stress.ts";
@@ -71,16 +72,9 @@ export interface SeededSummary {
 export async function readSeededRuns(root: string): Promise<SeededRun[]> {
   const runs: SeededRun[] = [];
   for (const { id } of ABLATION_STEPS) {
-    const names: string[] = [];
-    try {
-      for await (const e of Deno.readDir(join(root, id))) {
-        if (e.isDirectory && /^seed-\d+$/.test(e.name)) names.push(e.name);
-      }
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
-    for (const name of names) {
+    const isSeed = (e: Deno.DirEntry) => e.isDirectory && /^seed-\d+$/.test(e.name);
+    const names = await ifExists(() => dirNames(join(root, id), isSeed));
+    for (const name of names ?? []) {
       const dir = join(id, name);
       const file = await readStressFile(join(root, dir));
       runs.push({
@@ -173,28 +167,25 @@ export function seededTables(summary: SeededSummary): {
   const colHeader = summary.columns.map((c) =>
     c.higherIsBetter ? c.label : `${c.label} (lower is better)`
   );
+  // One line per row or step: its label, then a cell per column ("-" where no seed scored it).
+  const rowsOf = <C extends { readonly n: number }>(
+    lines: readonly { readonly label: string; readonly cells: Readonly<Record<string, C>> }[],
+    format: (cell: C) => string,
+  ) =>
+    lines.map((l) => [
+      l.label,
+      ...summary.columns.map((c) => (l.cells[c.id]!.n === 0 ? "-" : format(l.cells[c.id]!))),
+    ]);
   const means = {
     header: ["row", ...colHeader],
-    rows: summary.rows.map((r) => [
-      r.label,
-      ...summary.columns.map((c) => {
-        const cell = r.cells[c.id]!;
-        if (cell.n === 0) return "-";
-        return `${fixed(cell.mean)} ± ${fixed(cell.sd)} (n=${cell.n})`;
-      }),
-    ]),
+    rows: rowsOf(summary.rows, (m) => `${fixed(m.mean)} ± ${fixed(m.sd)} (n=${m.n})`),
   };
   const differences = {
     header: ["step", ...colHeader],
-    rows: summary.differences.map((d) => [
-      d.label,
-      ...summary.columns.map((c) => {
-        const p = d.cells[c.id]!;
-        if (p.n === 0) return "-";
-        const text = `${fixed(p.mean, 2, true)} [${fixed(p.lo, 2, true)}, ${fixed(p.hi, 2, true)}]`;
-        return p.verdict === "higher" || p.verdict === "lower" ? `**${text}**` : text;
-      }),
-    ]),
+    rows: rowsOf(summary.differences, (p) => {
+      const text = `${fixed(p.mean, 2, true)} [${fixed(p.lo, 2, true)}, ${fixed(p.hi, 2, true)}]`;
+      return p.verdict === "higher" || p.verdict === "lower" ? `**${text}**` : text;
+    }),
   };
   return { means, differences };
 }
@@ -265,22 +256,11 @@ export async function findSeededSummaries(
   dir: string,
 ): Promise<{ name: string; path: string; summary: SeededSummary }[]> {
   const out: { name: string; path: string; summary: SeededSummary }[] = [];
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) if (e.isDirectory) names.push(e.name);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return out;
-    throw e;
-  }
+  const names = await ifExists(() => dirNames(dir, (e) => e.isDirectory)) ?? [];
   for (const name of names.sort()) {
     const path = join(dir, name, SUMMARY_FILE);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
+    const text = await ifExists(() => Deno.readTextFile(path));
+    if (text === undefined) continue;
     out.push({ name, path, summary: JSON.parse(text) as SeededSummary });
   }
   return out;

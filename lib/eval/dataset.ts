@@ -51,7 +51,7 @@ export interface SplitEvaluation {
  * @example
  * ```ts
  * const val = await openPipeline(cfg.data, "val", { mode: "eval", batchSize: 8 });
- * const ev = await evaluateSplit((x) => Promise.resolve(predictHeatmaps(pm, x)), val, {
+ * const ev = await evaluateSplit((x) => Promise.resolve(predictHeatmaps(net, x)), val, {
  *   stride: 4, metric: { kind: "pckh", alpha: 0.5 },
  * });
  * ev.result.mean; // PCKh@0.5 Mean
@@ -136,7 +136,7 @@ export async function evaluateSplit(
  *
  * @example
  * ```ts
- * const predict = tidyPredict((x) => predictHeatmaps(pm, x));
+ * const predict = tidyPredict((x) => predictHeatmaps(net, x));
  * ```
  */
 export function tidyPredict(forward: (x: tf.Tensor4D) => tf.Tensor4D): PredictFn {

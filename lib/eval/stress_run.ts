@@ -15,6 +15,7 @@ import { openPipeline } from "../data/pipeline.ts";
 import { cropConvention } from "../data/prepare.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { KitError } from "../io/errors.ts";
+import { ifExists } from "../io/missing.ts";
 import { pckhByVisibility } from "../metrics/pckh.ts";
 import type { PckResult } from "../metrics/summary.ts";
 import { predictHeatmaps } from "../models/build.ts";
@@ -150,7 +151,7 @@ export async function evaluateStress(
   try {
     return await scoreTrained(trained, runDir, which, options, start);
   } finally {
-    trained.pm.model.dispose();
+    trained.net.graph.dispose();
   }
 }
 
@@ -171,7 +172,7 @@ async function scoreTrained(
     data: { ...cfg.data, valLimit: limit > 0 ? limit : cfg.data.valLimit },
   };
   const splits = [val, ...stressSplits(cfg.data, { valLimit: limit })];
-  const predict = tidyPredict((x) => predictHeatmaps(trained.pm, x, trained.heatmaps));
+  const predict = tidyPredict((x) => predictHeatmaps(trained.net, x, trained.heatmaps));
   const scored: SplitScores[] = [];
   for (const split of splits) {
     const experiment: ExperimentConfig = { ...cfg, data: split.data };
@@ -181,7 +182,7 @@ async function scoreTrained(
     });
     let ev;
     try {
-      ev = await validate(trained.pm, experiment, pipeline, {
+      ev = await validate(trained.net, experiment, pipeline, {
         label: `${split.id}`,
         from: trained.heatmaps,
         live: options.live,
@@ -279,13 +280,8 @@ async function sweep(
  */
 export async function readStressFile(runDir: string): Promise<StressFile | null> {
   const path = join(runDir, STRESS_FILE);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  const text = await ifExists(() => Deno.readTextFile(path));
+  if (text === undefined) return null;
   try {
     const o = JSON.parse(text) as StressFile;
     if (typeof o !== "object" || o === null || typeof o.scores !== "object") {

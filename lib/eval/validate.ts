@@ -84,12 +84,12 @@ export interface ValidateOptions {
  *
  * @example
  * ```ts
- * const ev = await validate(pm, cfg, valPipeline);
+ * const ev = await validate(net, cfg, valPipeline);
  * ev.result.mean; // PCKh@0.5
  * ```
  */
 export async function validate(
-  pm: PoseModel,
+  net: PoseModel,
   cfg: ValidationConfig,
   pipeline: Pipeline,
   options: ValidateOptions = {},
@@ -102,7 +102,7 @@ export async function validate(
     everyMs: options.everyMs ?? 10_000,
   });
   const ev = await evaluateSplit(
-    tidyPredict((x) => predictHeatmaps(pm, x, options.from)),
+    tidyPredict((x) => predictHeatmaps(net, x, options.from)),
     pipeline,
     {
       stride: cfg.data.outputStride,
@@ -123,8 +123,8 @@ export interface Validator {
   readonly metric: SplitMetric;
   /** People per pass (the last batch's padding included). */
   readonly samples: number;
-  /** Scores `pm`'s heatmaps from `from` on one pass of the split. */
-  run(pm: PoseModel, from: HeatmapSource): Promise<SplitEvaluation>;
+  /** Scores `net`'s heatmaps from `from` on one pass of the split. */
+  run(net: PoseModel, from: HeatmapSource): Promise<SplitEvaluation>;
   /** Closes the split's pipeline. */
   close(): void;
 }
@@ -135,7 +135,7 @@ export interface Validator {
  * @example
  * ```ts
  * const validator = await openValidator(cfg, { live: false });
- * const ev = await validator.run(pm, "final");
+ * const ev = await validator.run(net, "final");
  * validator.close();
  * ```
  */
@@ -150,7 +150,7 @@ export async function openValidator(
   return {
     metric: splitMetric(cfg.data, cfg.eval.alpha),
     samples: pipeline.batchesPerEpoch * cfg.eval.batchSize,
-    run: (pm, from) => validate(pm, cfg, pipeline, { ...options, from }),
+    run: (net, from) => validate(net, cfg, pipeline, { ...options, from }),
     close: () => pipeline.close(),
   };
 }

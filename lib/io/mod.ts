@@ -8,6 +8,7 @@
 export * from "./errors.ts";
 export * from "./atomic.ts";
 export * from "./output.ts";
+export * from "./missing.ts";
 export * from "./ndarray.ts";
 export * from "./h5.ts";
 export * from "./mat.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { atLeast, type Infer, parseConfig, section, z } from "../config/config.ts";
+import { atLeast, choice, type Infer, parseConfig, section, z } from "../config/config.ts";
 import type { ModelKind } from "../models/config.ts";
 
 /** How Eq. 1 reduces over pixels: `sum` as written in Ke et al., `mean` as in MSE losses. */
@@ -59,8 +59,11 @@ export const STACK_TARGETS = ["dispatched", "shared"] as const;
 /** A per-stack ground-truth rule. */
 export type StackTargets = typeof STACK_TARGETS[number];
 
-/** Where the structure-aware loss (Eq. 2) replaces Eq. 1: nowhere, on MSR-net only, everywhere. */
-export const STRUCTURE_PLACES = ["none", "msr", "all"] as const;
+/**
+ * Which outputs the structure-aware loss (Eq. 2) replaces Eq. 1 on: none, the MSR-net's outputs
+ * (`msr-outputs`, spelt `msr` before; nowhere on a model without an MSR-net), all outputs.
+ */
+export const STRUCTURE_PLACES = ["none", "msr-outputs", "all"] as const;
 /** Where Eq. 2 applies. */
 export type StructurePlace = typeof STRUCTURE_PLACES[number];
 
@@ -90,7 +93,7 @@ export const lossSchema = section({
   scaleWeights: z.array(atLeast())
     .refine((w) => w.length === 4, { message: "4 weights, for factors 1, 2, 4 and 8" })
     .default(() => [1, 1, 1, 1]),
-  structure: z.enum(STRUCTURE_PLACES).default("msr"),
+  structure: choice(STRUCTURE_PLACES, { msr: "msr-outputs" }).default("msr-outputs"),
   /** Weight of Eq. 2's structural term (the paper gives no value). */
   alpha: atLeast().default(1),
   combine: z.enum(GROUP_COMBINES).default("sum"),

@@ -112,7 +112,7 @@ function stackTarget(
  *
  * @example
  * ```ts
- * const { total, parts } = multiScaleLoss(forward(pm, images, true), targets, weights, lossDefaults);
+ * const { total, parts } = multiScaleLoss(forward(net, images, true), targets, weights, lossDefaults);
  * ```
  */
 export function multiScaleLoss(
@@ -123,7 +123,8 @@ export function multiScaleLoss(
   groups: readonly (readonly number[])[] = STRUCTURE_GROUPS,
 ): LossBreakdown {
   const j = weights.shape[1];
-  const structural = cfg.structure === "all" || (cfg.structure === "msr" && out.msr?.length);
+  const structural = cfg.structure === "all" ||
+    (cfg.structure === "msr-outputs" && out.msr?.length);
   if (structural && groups.length !== j) {
     throw new KitError(
       `the structure-aware loss needs one neighbour group per joint: ${groups.length} groups for ${j} joints`,

@@ -13,7 +13,7 @@ import { stackFactors } from "./mss.ts";
 import { stackTargetFactors } from "./mssh.ts";
 import { Network } from "./network.ts";
 
-/** What one output of `PoseModel.model` is: a stack's (or the MSR-net's) heatmaps at a factor. */
+/** What one output of `PoseModel.graph` is: a stack's (or the MSR-net's) heatmaps at a factor. */
 export interface OutputSpec {
   readonly stack: number | "msr";
   readonly factor: number;
@@ -23,8 +23,8 @@ export interface OutputSpec {
 export interface PoseModel {
   readonly config: ModelConfig;
   /** The tfjs model: input `[B, S, S, 3]`, one output per `outputs` entry (save/load, predict). */
-  readonly model: tf.LayersModel;
-  /** Meaning of each output of `model`, in order: stacks first, factors finest first, then MSR. */
+  readonly graph: tf.LayersModel;
+  /** Meaning of each output of `graph`, in order: stacks first, factors finest first, then MSR. */
   readonly outputs: readonly OutputSpec[];
   /** Factors every stack emits, finest first (always starts with 1). */
   readonly factors: readonly number[];
@@ -63,8 +63,8 @@ export type ModelOutputs = {
  *
  * @example
  * ```ts
- * const pm = buildModel(resolveModelConfig({ kind: "mss", stacks: 2, features: 64 }));
- * pm.outputs; // [{ stack: 0, factor: 1 }, { stack: 0, factor: 2 }, ...]
+ * const net = buildModel(resolveModelConfig({ kind: "mss", stacks: 2, features: 64 }));
+ * net.outputs; // [{ stack: 0, factor: 1 }, { stack: 0, factor: 2 }, ...]
  * ```
  */
 export function buildModel(config: ModelConfig, opts: { seed?: number } = {}): PoseModel {
@@ -83,14 +83,14 @@ export function buildModel(config: ModelConfig, opts: { seed?: number } = {}): P
   const outputs: OutputSpec[] = [];
   out.stacks.forEach((_, stack) => factors.forEach((factor) => outputs.push({ stack, factor })));
   msr.forEach((factor) => outputs.push({ stack: "msr", factor }));
-  const model = tf.model({
+  const graph = tf.model({
     inputs: input,
     outputs: [...out.stacks.flat(), ...(out.msr ?? [])],
     name: `posekit_${config.kind.replace("-", "_")}`,
   });
   return {
     config,
-    model,
+    graph,
     outputs,
     factors,
     msrFactors: msr,
@@ -109,16 +109,16 @@ export function buildModel(config: ModelConfig, opts: { seed?: number } = {}): P
  *
  * @example
  * ```ts
- * const out = forward(pm, images, false);
+ * const out = forward(net, images, false);
  * out.final; // [B, 64, 64, 16] for 256x256 images
  * tf.dispose(out);
  * ```
  */
-export function forward(pm: PoseModel, images: tf.Tensor4D, training: boolean): ModelOutputs {
+export function forward(net: PoseModel, images: tf.Tensor4D, training: boolean): ModelOutputs {
   if (typeof training !== "boolean") {
-    throw new Error("forward(pm, images, training): say training = true or false explicitly");
+    throw new Error("forward(net, images, training): say training = true or false explicitly");
   }
-  const s = pm.config.inputSize;
+  const s = net.config.inputSize;
   const [, h, w, c] = images.shape;
   if (images.rank !== 4 || h !== s || w !== s || c !== 3) {
     throw new KitError(
@@ -131,15 +131,15 @@ export function forward(pm: PoseModel, images: tf.Tensor4D, training: boolean): 
     throw new KitError(`images must be float32 in [0, 1]; got ${images.dtype}`);
   }
   return tf.tidy(() => {
-    const out = pm.network.apply(images as tf.Tensor, { training });
+    const out = net.network.apply(images as tf.Tensor, { training });
     const stacks = out.stacks.map((hs) => hs.map((t) => t as tf.Tensor4D));
     const msr = out.msr?.map((t) => t as tf.Tensor4D);
     const final = msr ? msr[0]! : stacks[stacks.length - 1]![0]!;
-    const common = { stacks, final, factors: [...pm.factors], msrFactors: [...pm.msrFactors] };
+    const common = { stacks, final, factors: [...net.factors], msrFactors: [...net.msrFactors] };
     const result: ModelOutputs = {
       ...common,
       ...(msr ? { msr } : {}),
-      ...(pm.config.kind === "mssh" ? { stackTargetFactors: stackTargetFactors(pm.config) } : {}),
+      ...(net.config.kind === "mssh" ? { stackTargetFactors: stackTargetFactors(net.config) } : {}),
     };
     return result;
   });
@@ -158,45 +158,45 @@ export type HeatmapSource = "final" | "stacks";
  *
  * @example
  * ```ts
- * const heatmaps = predictHeatmaps(pm, images); // [B, S/4, S/4, J]
+ * const heatmaps = predictHeatmaps(net, images); // [B, S/4, S/4, J]
  * ```
  */
 export function predictHeatmaps(
-  pm: PoseModel,
+  net: PoseModel,
   images: tf.Tensor4D,
   from: HeatmapSource = "final",
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const out = forward(pm, images, false);
+    const out = forward(net, images, false);
     return from === "stacks" ? out.stacks[out.stacks.length - 1]![0]! : out.final;
   });
 }
 
 /** Which weights a training step may change (the `trains` of a training stage). */
-export type TrainablePart = "all" | "msr";
+export type TrainablePart = "all" | "msr-only";
 
 function isMsrModule(module: string): boolean {
   return module === "msr" || module.startsWith("msr ");
 }
 
 /**
- * Freezes or unfreezes the MSS-net. `"msr"` trains only the MSR-net (Ke's second stage): every
+ * Freezes or unfreezes the MSS-net. `"msr-only"` trains only the MSR-net (Ke's second stage): every
  * other layer gets `trainable = false`, so a training step neither computes gradients for its
  * weights nor updates its BatchNorm statistics; `"all"` trains everything.
  *
  * @example
  * ```ts
- * setTrainable(pm, "msr"); // stage 2
- * setTrainable(pm, "all"); // stage 3
+ * setTrainable(net, "msr-only"); // stage 2
+ * setTrainable(net, "all"); // stage 3
  * ```
  */
-export function setTrainable(pm: PoseModel, part: TrainablePart): void {
-  if (part === "msr" && pm.msrFactors.length === 0) {
+export function setTrainable(net: PoseModel, part: TrainablePart): void {
+  if (part === "msr-only" && net.msrFactors.length === 0) {
     throw new KitError(
-      `training only the MSR-net needs model.kind "mss-msr"; this model is "${pm.config.kind}"`,
+      `training only the MSR-net needs model.kind "mss-msr"; this model is "${net.config.kind}"`,
     );
   }
-  for (const { layer, module } of pm.layers) {
+  for (const { layer, module } of net.layers) {
     layer.trainable = part === "all" || isMsrModule(module);
   }
 }
@@ -206,7 +206,7 @@ export function setTrainable(pm: PoseModel, part: TrainablePart): void {
  *
  * @example
  * ```ts
- * layerParams(pm.model.getLayer("stem.bn")); // 128: gamma and beta of 64 channels
+ * layerParams(net.graph.getLayer("stem.bn")); // 128: gamma and beta of 64 channels
  * ```
  */
 export function layerParams(layer: tf.layers.Layer): number {
@@ -221,9 +221,9 @@ export function layerParams(layer: tf.layers.Layer): number {
  *
  * @example
  * ```ts
- * countParams(pm); // e.g. 545248 for hourglass 2 stacks x 64 features
+ * countParams(net); // e.g. 545248 for hourglass 2 stacks x 64 features
  * ```
  */
-export function countParams(pm: PoseModel): number {
-  return pm.layers.reduce((n, { layer }) => n + layerParams(layer), 0);
+export function countParams(net: PoseModel): number {
+  return net.layers.reduce((n, { layer }) => n + layerParams(layer), 0);
 }

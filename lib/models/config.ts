@@ -152,6 +152,27 @@ export function modelDefaults(kind: string): ModelConfig {
   return parseConfig(modelSchema, { kind }, "model");
 }
 
+/** The keys that size a network and mean the same in every kind. */
+export type ModelSize = Pick<
+  ModelConfig,
+  "inputSize" | "joints" | "stacks" | "features" | "depth" | "residuals"
+>;
+
+/**
+ * The size of a model config (input, joints, stacks, features, depth, residuals): to build
+ * another kind of network at the same size, as the ablation rows and the parity twins do.
+ * `block` is left out, since its default differs by kind.
+ *
+ * @example
+ * ```ts
+ * resolveModelConfig({ kind: "mss", ...modelSize(modelDefaults("hourglass")) }).stacks; // 8
+ * ```
+ */
+export function modelSize(m: ModelConfig): ModelSize {
+  const { inputSize, joints, stacks, features, depth, residuals } = m;
+  return { inputSize, joints, stacks, features, depth, residuals };
+}
+
 function checkFactors(
   ctx: z.RefinementCtx,
   key: string,

@@ -20,18 +20,18 @@ export interface SummaryRow {
  *
  * @example
  * ```ts
- * summarizeModel(pm)[0]; // { module: "stem", params: 145856, outputShapes: [[-1, 64, 64, 64]] }
+ * summarizeModel(net)[0]; // { module: "stem", params: 145856, outputShapes: [[-1, 64, 64, 64]] }
  * ```
  */
-export function summarizeModel(pm: PoseModel): SummaryRow[] {
+export function summarizeModel(net: PoseModel): SummaryRow[] {
   const params = new Map<string, number>();
-  for (const { layer, module } of pm.layers) {
+  for (const { layer, module } of net.layers) {
     params.set(module, (params.get(module) ?? 0) + layerParams(layer));
   }
   return [...params].map(([module, n]) => ({
     module,
     params: n,
-    outputShapes: pm.shapes.get(module) ?? [],
+    outputShapes: net.shapes.get(module) ?? [],
   }));
 }
 
@@ -49,7 +49,7 @@ function grouped(n: number): string {
  *
  * @example
  * ```ts
- * console.log(formatSummary(summarizeModel(pm)));
+ * console.log(formatSummary(summarizeModel(net)));
  * // module             params  output
  * // stem               145,856 64x64x64
  * // ...

@@ -9,6 +9,7 @@
  */
 
 import { KitError } from "../io/errors.ts";
+import { modelSize } from "../models/config.ts";
 import { type ExperimentConfig, resolveExperiment } from "./config.ts";
 
 /** The steps of the ablation, in the paper's order, with its MPII PCKh@0.5 Mean and a short name for charts. */
@@ -42,7 +43,7 @@ export function ablationStepOf(cfg: ExperimentConfig): AblationStepId | null {
   switch (cfg.model.kind) {
     case "hourglass":
     case "mss":
-      // Without an MSR-net, "msr" places Eq. 2 nowhere; "all" would be a step the paper skips.
+      // Without an MSR-net, "msr-outputs" places Eq. 2 nowhere; "all" would be a step the paper skips.
       if (masking || cfg.loss.structure === "all") return null;
       return cfg.model.kind;
     case "mss-msr":
@@ -91,20 +92,12 @@ export function keStageEpochs(total: number): [number, number, number] {
  * @example
  * ```ts
  * const cfgs = ABLATION_STEPS.map((s) => ablationExperiment(base, s.id));
- * ablationExperiment(base, "msr").schedule.stages.map((s) => s.trains); // ["all", "msr", "all"]
+ * ablationExperiment(base, "msr").schedule.stages.map((s) => s.trains); // ["all", "msr-only", "all"]
  * ```
  */
 export function ablationExperiment(base: ExperimentConfig, id: AblationStepId): ExperimentConfig {
   const m = base.model;
-  const common = {
-    inputSize: m.inputSize,
-    joints: m.joints,
-    stacks: m.stacks,
-    features: m.features,
-    depth: m.depth,
-    residuals: m.residuals,
-    block: m.block,
-  };
+  const common = { ...modelSize(m), block: m.block };
   const heatmapSide = m.inputSize / base.data.outputStride;
   const reachable = (depth: number) =>
     [1, 2, 4, 8].filter((f) => f <= 2 ** (depth - 1) && heatmapSide % f === 0);
@@ -142,7 +135,7 @@ export function ablationExperiment(base: ExperimentConfig, id: AblationStepId): 
     : keStageEpochs(total);
   const stages = id === "hourglass" || id === "mss" ? [stage("main", total)] : [
     stage("mss", mssEpochs, { msrLoss: false }),
-    stage("msr", msrEpochs, { trains: "msr" }),
+    stage("msr", msrEpochs, { trains: "msr-only" }),
     stage(id === "masking" ? "joint-masking" : "joint", jointEpochs, {
       masking: id === "masking",
     }),

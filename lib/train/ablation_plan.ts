@@ -11,6 +11,7 @@
 import { join } from "@std/path";
 import { openDataset } from "../data/open.ts";
 import { KitError } from "../io/errors.ts";
+import { ifExists } from "../io/missing.ts";
 import { ABLATION_STEPS, ablationExperiment, type AblationStepId } from "./ablation.ts";
 import { readCheckpointMeta, resolveCheckpoint } from "./checkpoint.ts";
 import { type ExperimentConfig, resolveExperiment } from "./config.ts";
@@ -135,12 +136,7 @@ export interface RunStatus {
  */
 export async function runStatus(run: PlannedRun): Promise<RunStatus> {
   const cfgPath = join(run.dir, "config.json");
-  let saved: string | undefined;
-  try {
-    saved = await Deno.readTextFile(cfgPath);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
+  const saved = await ifExists(() => Deno.readTextFile(cfgPath));
   if (saved !== undefined) {
     let same = false;
     try {

@@ -46,8 +46,8 @@ function readWeightTensors(
  *
  * @example
  * ```ts
- * const pm = buildModel(config.model);
- * await loadModelWeights(dir, pm.model);
+ * const net = buildModel(config.model);
+ * await loadModelWeights(dir, net.graph);
  * ```
  */
 export async function loadModelWeights(dir: string, model: tf.LayersModel): Promise<void> {

@@ -136,7 +136,7 @@ function checkAcrossSections(cfg: z.output<typeof experimentSchema>, ctx: z.Refi
   // negative blob never wins it (the group's zero background or a visible neighbour does), so
   // the structural term would ignore every occluded joint. "sum" is linear and keeps the sign.
   const structural = loss.structure === "all" ||
-    (loss.structure === "msr" && model.kind === "mss-msr");
+    (loss.structure === "msr-outputs" && model.kind === "mss-msr");
   expect(
     ctx,
     !(data.occludedTarget === "negative" && structural && loss.combine === "max"),
@@ -148,7 +148,7 @@ function checkAcrossSections(cfg: z.output<typeof experimentSchema>, ctx: z.Refi
   cfg.schedule.stages.forEach((s, i) => {
     expect(
       ctx,
-      s.trains !== "msr" || model.kind === "mss-msr",
+      s.trains !== "msr-only" || model.kind === "mss-msr",
       `schedule.stages[${i}].trains`,
       `"all" for a ${model.kind} model (only mss-msr has an MSR-net)`,
       s.trains,

@@ -175,7 +175,7 @@ function leanGradients(engine: EngineInternals, original: EngineInternals["gradi
  *
  * @example
  * ```ts
- * const { value, grads } = leanVariableGrads(() => loss(model(x)), trainableVariables(pm));
+ * const { value, grads } = leanVariableGrads(() => loss(model(x)), trainableVariables(net));
  * ```
  */
 export function leanVariableGrads(

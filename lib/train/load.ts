@@ -22,7 +22,7 @@ import { heatmapSourceAt } from "./schedule.ts";
  * block) frees the weights; a second dispose does nothing.
  */
 export interface TrainedModel extends Disposable {
-  readonly pm: PoseModel;
+  readonly net: PoseModel;
   readonly config: ExperimentConfig;
   readonly state: TrainState;
   /** The checkpoint directory the weights came from. */
@@ -42,7 +42,7 @@ export interface TrainedModel extends Disposable {
  * @example
  * ```ts
  * using trained = await loadTrained("runs/synth-hourglass-tiny");
- * const heatmaps = predictHeatmaps(trained.pm, crops);
+ * const heatmaps = predictHeatmaps(trained.net, crops);
  * // Leaving the block frees the weights.
  * ```
  */
@@ -54,14 +54,14 @@ export async function loadTrained(
   const meta = await readCheckpointMeta(dir);
   // Through loadExperiment like every command: errors name <checkpoint>/config.json and the key.
   const config = await loadExperiment(join(dir, "config.json"));
-  const pm = buildModel(config.model, { seed: config.seed });
-  await loadModelWeights(dir, pm.model);
+  const net = buildModel(config.model, { seed: config.seed });
+  await loadModelWeights(dir, net.graph);
   // The epoch of the checkpoint's last step: the current one mid-epoch, else the one just done.
   const lastEpoch = meta.state.batchInEpoch > 0 ? meta.state.epoch : meta.state.epoch - 1;
   const heatmaps = heatmapSourceAt(config.schedule.stages, lastEpoch);
   let disposed = false;
   return {
-    pm,
+    net,
     config,
     state: meta.state,
     dir,
@@ -70,7 +70,7 @@ export async function loadTrained(
       // tfjs throws on a second dispose; leaving a `using` block after an explicit dispose must not.
       if (disposed) return;
       disposed = true;
-      pm.model.dispose();
+      net.graph.dispose();
     },
   };
 }

@@ -108,9 +108,7 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
 
   const stages = cfg.schedule.stages;
   const epochs = totalEpochs(stages);
-  const validation = options.validation ??
-    ((c: ExperimentConfig) => openValidator(c, { live: options.live, everyMs }));
-  const validator = await validation(cfg);
+  const validator = await openValidation(cfg, options, everyMs);
   const data = new TrainPipeline(cfg, log);
   const optim = new StageOptimizer(cfg.optimizer, start.resumeDir);
   let progress: Progress | undefined;
@@ -121,23 +119,17 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
     const first = await data.open(stageAt(stages, state.epoch).stage.masking);
     const stepsPerEpoch = stepsPerEpochOf(cfg, first);
     log(runHeader(cfg, runDir, net, epochs, stepsPerEpoch, validator));
-    progress = new Progress({
-      total: epochs * stepsPerEpoch - state.step,
-      unit: "steps",
-      label: "train",
-      live: options.live,
-      everyMs,
-    });
+    progress = trainProgress(epochs * stepsPerEpoch - state.step, options.live, everyMs);
     const checkpoints = checkpointer(cfg, runDir, net, () => optim);
     const { signal, stopAtStep, onStep, onValidation } = options;
     const run = { cfg, runDir, net, stepsPerEpoch, runLog, progress, checkpoints, losses };
-    const report = { log, onValidation, runLog, epochs };
+    const report = { validator, net, log, onValidation, runLog, epochs };
 
     while (state.epoch < epochs && !interrupted) {
       const epoch = state.epoch;
       const { stage, index } = stageAt(stages, epoch);
       if (stage.epochs === 0) {
-        state = { ...state, epoch: epoch + 1, batchInEpoch: 0 };
+        state = nextEpoch(state, epoch);
         continue;
       }
       const optimizer = await optim.enter(net, stage, index, state);
@@ -148,16 +140,11 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
         state,
       ));
       if (interrupted) break;
-      state = { ...state, epoch: epoch + 1, batchInEpoch: 0 };
-      let isBest = false;
-      if (state.epoch % cfg.eval.every === 0 || state.epoch === epochs) {
-        const source = heatmapSourceAt(stages, epoch);
-        lastEvaluation = await validator.run(net, source);
-        const score = lastEvaluation.result.mean ?? 0;
-        ({ state, isBest } = recordValidation(state, epoch, score, source));
-        await reportValidation(state, stage, lastEvaluation, isBest, report);
-      }
-      await checkpoints.save(state, isBest);
+      state = nextEpoch(state, epoch);
+      const validated = await validateIfDue(cfg, state, epoch, stage, report);
+      state = validated.state;
+      lastEvaluation = validated.evaluation ?? lastEvaluation;
+      await checkpoints.save(state, validated.isBest);
     }
   } finally {
     progress?.done();
@@ -170,10 +157,67 @@ async function trainLocked(cfg: ExperimentConfig, options: TrainOptions): Promis
   return { runDir, state, losses, lastEvaluation, interrupted, skipped, model: net };
 }
 
+/** The validation the run calls: `options.validation`, else the experiment's `val` split. */
+function openValidation(
+  cfg: ExperimentConfig,
+  options: TrainOptions,
+  everyMs: number,
+): Promise<Validator> {
+  if (options.validation) return options.validation(cfg);
+  return openValidator(cfg, { live: options.live, everyMs });
+}
+
+/** The progress bar over the steps this call has left to take. */
+function trainProgress(steps: number, live: boolean | undefined, everyMs: number): Progress {
+  return new Progress({ total: steps, unit: "steps", label: "train", live, everyMs });
+}
+
+/** The state at the start of the epoch after `epoch`. */
+function nextEpoch(state: TrainState, epoch: number): TrainState {
+  return { ...state, epoch: epoch + 1, batchInEpoch: 0 };
+}
+
+/** What validating after an epoch gave: the state (best score), and the evaluation if run. */
+interface Validated {
+  readonly state: TrainState;
+  readonly isBest: boolean;
+  readonly evaluation?: SplitEvaluation;
+}
+
+/**
+ * Validates after `epoch` (`state` is already past it) when the schedule says so (every
+ * `eval.every` epochs and after the last), on the heatmaps the stage predicts from, and records
+ * the score for best.json.
+ */
+async function validateIfDue(
+  cfg: ExperimentConfig,
+  state: TrainState,
+  epoch: number,
+  stage: Stage,
+  run: ReportTarget & { validator: Validator; net: PoseModel },
+): Promise<Validated> {
+  if (state.epoch % cfg.eval.every !== 0 && state.epoch !== run.epochs) {
+    return { state, isBest: false };
+  }
+  const source = heatmapSourceAt(cfg.schedule.stages, epoch);
+  const evaluation = await run.validator.run(run.net, source);
+  const recorded = recordValidation(state, epoch, evaluation.result.mean ?? 0, source);
+  await reportValidation(recorded.state, stage, evaluation, recorded.isBest, run);
+  return { ...recorded, evaluation };
+}
+
 /** Steps per epoch: `schedule.stepsPerEpoch`, at most one pass of the data (0 = one pass). */
 function stepsPerEpochOf(cfg: ExperimentConfig, pipe: Pipeline): number {
   const pass = pipe.batchesPerEpoch;
   return cfg.schedule.stepsPerEpoch > 0 ? Math.min(cfg.schedule.stepsPerEpoch, pass) : pass;
+}
+
+/** Where a validation is reported. */
+interface ReportTarget {
+  readonly log: (line: string) => void;
+  readonly onValidation: TrainOptions["onValidation"];
+  readonly runLog: RunLog;
+  readonly epochs: number;
 }
 
 /** Logs a validation: the run log's record, a status line, and `onValidation`. */
@@ -182,12 +226,7 @@ async function reportValidation(
   stage: Stage,
   evaluation: SplitEvaluation,
   isBest: boolean,
-  run: {
-    log: (line: string) => void;
-    onValidation: TrainOptions["onValidation"];
-    runLog: RunLog;
-    epochs: number;
-  },
+  run: ReportTarget,
 ): Promise<void> {
   const r = evaluation.result;
   const record: ValRecord = {

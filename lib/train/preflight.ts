@@ -161,8 +161,8 @@ export async function estimateStepFit(opts: StepFitOptions): Promise<StepFit> {
   const limit = opts.limit ?? backendMemoryLimit();
   opts.log?.(`checking that a training step fits ${limit.what} (two steps at batch 1)...`);
   const held = tf.memory().numBytes;
-  const pm = buildModel(opts.model, { seed: 1 });
-  const weights = countParams(pm) * FLOAT_BYTES;
+  const net = buildModel(opts.model, { seed: 1 });
+  const weights = countParams(net) * FLOAT_BYTES;
   const optimizer = tf.train.sgd(0);
   const s = opts.model.inputSize, joints = opts.model.joints;
   let measured: { peak: number; largest: number };
@@ -179,7 +179,7 @@ export async function estimateStepFit(opts: StepFitOptions): Promise<StepFit> {
         weights: tf.ones([1, joints]) as tf.Tensor2D,
       }));
       try {
-        await trainStep(pm, optimizer, batch, opts.loss);
+        await trainStep(net, optimizer, batch, opts.loss);
       } finally {
         tf.dispose(batch);
       }
@@ -188,7 +188,7 @@ export async function estimateStepFit(opts: StepFitOptions): Promise<StepFit> {
     measured = await measurePeak(step);
   } finally {
     optimizer.dispose();
-    pm.model.dispose();
+    net.graph.dispose();
   }
   const grads = weights;
   const perSample = Math.max(0, measured.peak - grads);

@@ -75,6 +75,6 @@ export async function trainOrReuse(
   }
   log(`training in ${options.runDir} (not reusable: ${why})`);
   const result = await train(cfg, { ...options, resume: false });
-  result.model.model.dispose();
+  result.model.graph.dispose();
   return { trained: await loadTrained(options.runDir, "best"), reused: false, result };
 }

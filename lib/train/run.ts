@@ -73,7 +73,7 @@ export async function startRun(
           `run's own config (${join(runDir, "config.json")})`,
       );
     }
-    await loadModelWeights(resumeDir, net.model);
+    await loadModelWeights(resumeDir, net.graph);
     const state = meta.state;
     await runLog.truncateAfter(state.step, state.epoch);
     run.log(
@@ -177,7 +177,7 @@ export function checkpointer(
     save: async (state, isBest = false) => {
       const current = optimizer();
       await saveCheckpoint(runDir, {
-        model: net.model,
+        model: net.graph,
         optimizer: current.optimizer,
         config: cfg,
         state: { ...state, extra: { ...state.extra, optimizerStage: current.stage } },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { expect, type Infer, int, positive, section, strict, z } from "../config/config.ts";
+import { choice, expect, type Infer, int, positive, section, strict, z } from "../config/config.ts";
 
 /** Learning-rate schedule kinds. */
 export const SCHEDULE_KINDS = ["constant", "step", "plateau"] as const;
@@ -190,9 +190,12 @@ export function isNewBest(
 }
 
 /** What a training stage trains. */
-export const STAGE_TRAINS = ["all", "msr"] as const;
+export const STAGE_TRAINS = ["all", "msr-only"] as const;
 
-/** `all`: every weight; `msr`: only the MSR-net, MSS-net frozen (Ke's second stage). */
+/**
+ * `all`: every weight; `msr-only` (spelt `msr` before): only the MSR-net, the MSS-net frozen
+ * (Ke's second stage).
+ */
 export type StageTrains = typeof STAGE_TRAINS[number];
 
 /**
@@ -202,7 +205,7 @@ export type StageTrains = typeof STAGE_TRAINS[number];
 export const stageSchema = strict({
   name: z.string().default("main"),
   epochs: int(0).default(100),
-  trains: z.enum(STAGE_TRAINS).default("all"),
+  trains: choice(STAGE_TRAINS, { msr: "msr-only" }).default("all"),
   /** Turn keypoint masking on for this stage. */
   masking: z.boolean().default(false),
   /** Learning-rate multiplier for this stage. */
@@ -213,7 +216,7 @@ export const stageSchema = strict({
    */
   msrLoss: z.boolean().default(true),
 }).superRefine((s, ctx) => {
-  const msrOnly = s.trains === "msr";
+  const msrOnly = s.trains === "msr-only";
   expect(
     ctx,
     !msrOnly || s.msrLoss,

@@ -37,11 +37,11 @@ export interface StepResult {
  *
  * @example
  * ```ts
- * trainableVariables(pm).length;
+ * trainableVariables(net).length;
  * ```
  */
-export function trainableVariables(pm: PoseModel): tf.Variable[] {
-  return pm.model.trainableWeights.map((w) => w.read() as tf.Variable);
+export function trainableVariables(net: PoseModel): tf.Variable[] {
+  return net.graph.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 /**
@@ -68,19 +68,19 @@ export type StepLosses = Omit<StepResult, "keypointWeights">;
  *
  * @example
  * ```ts
- * const pending = [trainStepQueued(pm, opt, batch1, loss), trainStepQueued(pm, opt, batch2, loss)];
+ * const pending = [trainStepQueued(net, opt, batch1, loss), trainStepQueued(net, opt, batch2, loss)];
  * const [first, second] = await readSteps(pending); // one readback for both
  * ```
  */
 export function trainStepQueued(
-  pm: PoseModel,
+  net: PoseModel,
   optimizer: tf.Optimizer,
   batch: TrainBatch,
   lossCfg: LossConfig,
   opts: { keypointWeights?: boolean } = {},
 ): PendingStep {
   validateLossConfig(lossCfg);
-  const vars = trainableVariables(pm);
+  const vars = trainableVariables(net);
   if (vars.length === 0) {
     throw new KitError("nothing to train: every layer of the model is frozen");
   }
@@ -90,7 +90,7 @@ export function trainStepQueued(
   try {
     // tf.variableGrads with a backward pass that frees activations as it goes (lean_grads.ts).
     const { value, grads } = leanVariableGrads(() => {
-      const out = forward(pm, batch.images, true);
+      const out = forward(net, batch.images, true);
       const { total, parts, keypointWeights: kw } = multiScaleLoss(
         out,
         batch.targets,
@@ -120,7 +120,7 @@ export function trainStepQueued(
  *
  * @example
  * ```ts
- * const [{ loss, parts }] = await readSteps([trainStepQueued(pm, opt, batch, lossCfg)]);
+ * const [{ loss, parts }] = await readSteps([trainStepQueued(net, opt, batch, lossCfg)]);
  * ```
  */
 export async function readSteps(pending: readonly PendingStep[]): Promise<StepLosses[]> {
@@ -164,16 +164,16 @@ export async function readSteps(pending: readonly PendingStep[]): Promise<StepLo
  * @example
  * ```ts
  * const opt = tf.train.rmsprop(2.5e-4);
- * const { loss, parts } = await trainStep(pm, opt, { images, targets, weights }, lossDefaults);
+ * const { loss, parts } = await trainStep(net, opt, { images, targets, weights }, lossDefaults);
  * ```
  */
 export async function trainStep(
-  pm: PoseModel,
+  net: PoseModel,
   optimizer: tf.Optimizer,
   batch: TrainBatch,
   lossCfg: LossConfig,
 ): Promise<StepResult> {
-  const pending = trainStepQueued(pm, optimizer, batch, lossCfg, { keypointWeights: true });
+  const pending = trainStepQueued(net, optimizer, batch, lossCfg, { keypointWeights: true });
   try {
     const [values, kw] = await Promise.all([
       pending.report.array(),

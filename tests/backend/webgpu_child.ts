@@ -44,7 +44,7 @@ for (const backend of ["wasm", "webgpu"] as const) {
   const runDir = await Deno.makeTempDir();
   const r = await train(cfg, { runDir, log: () => {}, live: false, progressEverySeconds: 3600 });
   losses[`${backend}:${tf.getBackend()}`] = r.losses;
-  r.model.model.dispose();
+  r.model.graph.dispose();
   await Deno.remove(runDir, { recursive: true });
 }
 await initBackend("cpu", () => {});

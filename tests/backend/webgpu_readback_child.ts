@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   backend.getBufferData = getBufferData;
   backend.readSync = readSync;
   optimizer.dispose();
-  net.model.dispose();
+  net.graph.dispose();
   await Deno.remove(runDir, { recursive: true });
   const perReadback = stepsPerReadback(LOG_EVERY);
   await initBackend("cpu", () => {});

@@ -118,9 +118,9 @@ Deno.test({
     await initBackend("cpu", () => {});
     await Promise.all(MODEL_KINDS.map(async (kind) => {
       const config = benchModelConfig(kind, 2, 8, 64);
-      const pm = buildModel(config);
-      const ours = countParams(pm);
-      pm.model.dispose();
+      const net = buildModel(config);
+      const ours = countParams(net);
+      net.graph.dispose();
       const twin = await torchTwinCounts(config, (torch as { python: string }).python);
       assertEquals(twin.params, ours, kind);
     }));

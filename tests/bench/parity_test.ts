@@ -27,8 +27,8 @@ Deno.test({
     assert(table.some((e) => e.name.endsWith("/moving_variance")), "BatchNorm statistics travel");
     importWeights(b, table, values);
     assertEquals((await exportWeights(b)).values, values);
-    a.model.dispose();
-    b.model.dispose();
+    a.graph.dispose();
+    b.graph.dispose();
   },
 });
 

@@ -82,7 +82,7 @@ Deno.test("a seeded ablation trains, resumes a killed run, scores the stress spl
       "mss/seed-2",
     ]);
     const first = plan[0]!;
-    (await train(first.config, { runDir: first.dir, stopAtStep: 1, ...quiet })).model.model
+    (await train(first.config, { runDir: first.dir, stopAtStep: 1, ...quiet })).model.graph
       .dispose();
     assertEquals(await runStatus(first), { status: "partial", step: 1 });
 

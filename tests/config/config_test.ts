@@ -1,5 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
+  choice,
   combineOverrides,
   expect,
   formatConfig,
@@ -165,5 +166,19 @@ Deno.test("the printed config lists every leaf as key = value", () => {
   assertEquals(
     formatConfig({ a: { b: 1, c: "x" }, d: [1, 2] }),
     'a.b = 1\na.c = "x"\nd = [1,2]',
+  );
+});
+
+Deno.test("a renamed choice reads its old spelling as the new one and still refuses other values", () => {
+  const trains = section({
+    trains: choice(["all", "msr-only"], { msr: "msr-only" }).default("all"),
+  });
+  assertEquals(parseConfig(trains, { trains: "msr" }).trains, "msr-only");
+  assertEquals(parseConfig(trains, { trains: "msr-only" }).trains, "msr-only");
+  assertEquals(parseConfig(trains, {}).trains, "all");
+  assertThrows(
+    () => parseConfig(trains, { trains: "stacks" }),
+    KitError,
+    'config key "trains" must be one of all, msr-only; got "stacks"',
   );
 });

@@ -17,7 +17,7 @@ Deno.test("the committed default checkpoint was trained with the default config"
   const { output: _b, ...then } = trained.config;
   assertEquals(then, now);
   assertEquals(trained.state.step, 2400);
-  trained.pm.model.dispose();
+  trained.net.graph.dispose();
 });
 
 Deno.test("the committed default checkpoint localises joints: PCKh@0.5 Mean >= 70, baseline ~16", async () => {
@@ -26,7 +26,7 @@ Deno.test("the committed default checkpoint localises joints: PCKh@0.5 Mean >= 7
   const data = { ...trained.config.data, workers: 0 };
   const val = await openPipeline(data, "val", { mode: "eval", batchSize: 20 });
   try {
-    const ev = await validate(trained.pm, trained.config, val, {
+    const ev = await validate(trained.net, trained.config, val, {
       live: false,
       from: trained.heatmaps,
     });
@@ -40,7 +40,7 @@ Deno.test("the committed default checkpoint localises joints: PCKh@0.5 Mean >= 7
     assert(baseline.mean < 20, `mean-pose baseline ${baseline.mean}`);
   } finally {
     val.close();
-    trained.pm.model.dispose();
+    trained.net.graph.dispose();
   }
 });
 

@@ -33,16 +33,16 @@ async function tinyCheckpoint(dir: string): Promise<void> {
     data: { inputSize: 64 },
     model: { kind: "hourglass", inputSize: 64, stacks: 2, features: 16, depth: 2 },
   });
-  const pm = buildModel(config.model, { seed: 7 });
+  const net = buildModel(config.model, { seed: 7 });
   try {
     await saveCheckpoint(dir, {
-      model: pm.model,
+      model: net.graph,
       config: config as unknown as Record<string, never>,
       state: { step: 1, epoch: 1, batchInEpoch: 0, scores: [0], bestScore: 0, bestStep: 1 },
       isBest: true,
     });
   } finally {
-    pm.model.dispose();
+    net.graph.dispose();
   }
 }
 

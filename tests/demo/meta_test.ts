@@ -21,7 +21,7 @@ const MSS_MSR = {
 };
 const STAGES = [
   { name: "mss", epochs: 1, trains: "all", msrLoss: false },
-  { name: "msr", epochs: 1, trains: "msr" },
+  { name: "msr", epochs: 1, trains: "msr-only" },
 ];
 
 /** Saves a seeded, untrained checkpoint whose state says `epoch` epochs are done. */
@@ -32,7 +32,7 @@ async function checkpoint(model: Record<string, unknown>, epoch: number): Promis
     model,
     schedule: { stepsPerEpoch: 1, ...(model.kind === "hourglass" ? {} : { stages: STAGES }) },
   });
-  const pm = buildModel(config.model, { seed: 3 });
+  const net = buildModel(config.model, { seed: 3 });
   const state: TrainState = {
     step: epoch,
     epoch,
@@ -43,13 +43,13 @@ async function checkpoint(model: Record<string, unknown>, epoch: number): Promis
   };
   try {
     await saveCheckpoint(run, {
-      model: pm.model,
+      model: net.graph,
       config: config as unknown as Record<string, never>,
       state,
       isBest: true,
     });
   } finally {
-    pm.model.dispose();
+    net.graph.dispose();
   }
   return run;
 }
@@ -58,11 +58,11 @@ async function checkpoint(model: Record<string, unknown>, epoch: number): Promis
 async function assertPageOutputIsPredicts(run: string, expectedIndex: number): Promise<void> {
   const { meta } = await demoMeta(run);
   assertEquals(meta.outputIndex, expectedIndex);
-  const { pm, heatmaps } = await loadTrained(run);
+  const { net, heatmaps } = await loadTrained(run);
   const x = tf.randomUniform([1, 32, 32, 3], 0, 1, "float32", 5) as tf.Tensor4D;
   try {
-    const want = predictHeatmaps(pm, x, heatmaps);
-    const outs = pm.model.predict(x) as tf.Tensor[];
+    const want = predictHeatmaps(net, x, heatmaps);
+    const outs = net.graph.predict(x) as tf.Tensor[];
     const got = outs[meta.outputIndex]!;
     assertEquals(got.shape, want.shape);
     const diff = tf.tidy(() => got.sub(want).abs().max().dataSync()[0]!);
@@ -70,7 +70,7 @@ async function assertPageOutputIsPredicts(run: string, expectedIndex: number): P
     tf.dispose([want, ...outs]);
   } finally {
     x.dispose();
-    pm.model.dispose();
+    net.graph.dispose();
     await Deno.remove(run, { recursive: true });
   }
 }

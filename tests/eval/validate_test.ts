@@ -44,7 +44,7 @@ Deno.test("the default validator scores the val split exactly as validate does f
   } finally {
     validator.close();
     pipeline.close();
-    net.model.dispose();
+    net.graph.dispose();
   }
 });
 

@@ -37,7 +37,7 @@ Deno.test("bad loss numbers are named with their value", () => {
 });
 
 Deno.test("each paper's loss: Eq. 1, Eq. 2 everywhere for MSS+MSR, adaptive for MSSH", () => {
-  assertEquals(lossDefaults.structure, "msr");
+  assertEquals(lossDefaults.structure, "msr-outputs");
   assertEquals(paperLoss("hourglass"), lossDefaults);
   assertEquals(paperLoss("mss-msr").structure, "all");
   assertEquals(paperLoss("mssh").adaptive, true);

@@ -75,7 +75,7 @@ Deno.test("MSR-net's terms use the structure-aware loss when configured", async 
   assertEquals(plain.parts.at(-1)!.stack, "msr");
   assertAlmostEquals(await read(plain.total), 0.5, 1e-7);
   // Eq. 2: own [1, 0] + α · combined [1, 1] -> mean (1 + .5 + .5) / 2 = 1 with α = .5; x msrWeight 2.
-  const cfg = { ...redrawDefaults, structure: "msr" as const, alpha: 0.5, msrWeight: 2 };
+  const cfg = { ...redrawDefaults, structure: "msr-outputs" as const, alpha: 0.5, msrWeight: 2 };
   const structural = multiScaleLoss(out, targets, both, cfg, groups);
   assertAlmostEquals(await read(structural.total), 2, 1e-6);
 });
@@ -153,7 +153,7 @@ Deno.test("Eq. 2 as printed sums the structural term over keypoints", async () =
   };
   const cfg = {
     ...redrawDefaults,
-    structure: "msr" as const,
+    structure: "msr-outputs" as const,
     alpha: 0.5,
     structureReduce: "sum" as const,
   };

@@ -25,10 +25,10 @@ const maxAbsDiff = async (a: tf.Tensor, b: tf.Tensor) =>
 const images = (b: number) => tf.randomUniform([b, 64, 64, 3], 0, 1, "float32", 7) as tf.Tensor4D;
 
 Deno.test("the hourglass emits one 16x16 map per stack for 64x64 inputs", () => {
-  const pm = buildModel(tiny({ kind: "hourglass" }), { seed: 1 });
-  assertEquals(pm.outputs, [{ stack: 0, factor: 1 }, { stack: 1, factor: 1 }]);
+  const net = buildModel(tiny({ kind: "hourglass" }), { seed: 1 });
+  assertEquals(net.outputs, [{ stack: 0, factor: 1 }, { stack: 1, factor: 1 }]);
   const x = images(2);
-  const out = forward(pm, x, false);
+  const out = forward(net, x, false);
   assertEquals(out.stacks.map(shapes), [[[2, 16, 16, 16]], [[2, 16, 16, 16]]]);
   assertEquals(out.msr, undefined);
   assert(out.final === out.stacks[1]![0]);
@@ -36,13 +36,13 @@ Deno.test("the hourglass emits one 16x16 map per stack for 64x64 inputs", () => 
 });
 
 Deno.test("MSS-net emits every stack's heatmaps at factors 1, 2, 4 and 8", () => {
-  const pm = buildModel(tiny({ kind: "mss" }), { seed: 1 });
+  const net = buildModel(tiny({ kind: "mss" }), { seed: 1 });
   const x = images(1);
-  const out = forward(pm, x, false);
+  const out = forward(net, x, false);
   const pyramid = [[1, 16, 16, 16], [1, 8, 8, 16], [1, 4, 4, 16], [1, 2, 2, 16]];
   assertEquals(out.stacks.map(shapes), [pyramid, pyramid]);
   assertEquals(out.factors, [1, 2, 4, 8]);
-  assertEquals(pm.outputs.map((o) => `${o.stack}/${o.factor}`), [
+  assertEquals(net.outputs.map((o) => `${o.stack}/${o.factor}`), [
     "0/1",
     "0/2",
     "0/4",
@@ -56,40 +56,40 @@ Deno.test("MSS-net emits every stack's heatmaps at factors 1, 2, 4 and 8", () =>
 });
 
 Deno.test("MSS-net supervises only the configured factors", () => {
-  const pm = buildModel(tiny({ kind: "mss", factors: [1, 4], stacks: 1 }), { seed: 1 });
+  const net = buildModel(tiny({ kind: "mss", factors: [1, 4], stacks: 1 }), { seed: 1 });
   const x = images(1);
-  const out = forward(pm, x, false);
+  const out = forward(net, x, false);
   assertEquals(out.stacks.map(shapes), [[[1, 16, 16, 16], [1, 4, 4, 16]]]);
   tf.dispose([out, x]);
 });
 
 Deno.test("MSR-net refines the last stack's heatmaps at its own factors and gives the final maps", () => {
-  const pm = buildModel(
+  const net = buildModel(
     tiny({ kind: "mss-msr", factors: [1, 2], msr: { features: 8, depth: 2, factors: [1, 2] } }),
     { seed: 1 },
   );
   const x = images(1);
-  const out = forward(pm, x, false);
+  const out = forward(net, x, false);
   assertEquals(shapes(out.msr!), [[1, 16, 16, 16], [1, 8, 8, 16]]);
   assert(out.final === out.msr![0]);
-  assertEquals(pm.outputs.at(-1), { stack: "msr", factor: 2 });
-  assertEquals(pm.model.outputs.length, pm.outputs.length);
+  assertEquals(net.outputs.at(-1), { stack: "msr", factor: 2 });
+  assertEquals(net.graph.outputs.length, net.outputs.length);
   tf.dispose([out, x]);
 });
 
 Deno.test("predictions read the final maps, or the last stack's when asked, leaking nothing", async () => {
-  const pm = buildModel(
+  const net = buildModel(
     tiny({ kind: "mss-msr", factors: [1, 2], msr: { features: 8, depth: 2, factors: [1, 2] } }),
     { seed: 1 },
   );
   const x = images(1);
-  const out = forward(pm, x, false);
-  const final = predictHeatmaps(pm, x);
-  const stacks = predictHeatmaps(pm, x, "stacks");
+  const out = forward(net, x, false);
+  const final = predictHeatmaps(net, x);
+  const stacks = predictHeatmaps(net, x, "stacks");
   assertAlmostEquals(await maxAbsDiff(final, out.msr![0]!), 0, 1e-6);
   assertAlmostEquals(await maxAbsDiff(stacks, out.stacks.at(-1)![0]!), 0, 1e-6);
   assert(await maxAbsDiff(final, stacks) > 1e-3, "the MSR-net's maps equal the stack's");
-  await assertNoLeaks(() => predictHeatmaps(pm, x, "stacks"), "predictHeatmaps stacks");
+  await assertNoLeaks(() => predictHeatmaps(net, x, "stacks"), "predictHeatmaps stacks");
   tf.dispose([out, final, stacks, x]);
 });
 
@@ -107,12 +107,12 @@ Deno.test("MSSH dispatches the pre-processing scales coarsest first into the sta
   assertEquals(dispatchStacks(3, 8), [0, 4, 7]);
   assertEquals(dispatchStacks(2, 2), [0, 1]);
   assertEquals(dispatchStacks(1, 4), [0]);
-  const pm = buildModel(tiny({ kind: "mssh", scales: 2 }), { seed: 1 });
-  const pre = summarizeModel(pm).find((r) => r.module === "pre-processing")!;
+  const net = buildModel(tiny({ kind: "mssh", scales: 2 }), { seed: 1 });
+  const pre = summarizeModel(net).find((r) => r.module === "pre-processing")!;
   // S/4 (from the S/8 level) then S/4 (from the S/4 level): both at the stacks' 16x16.
   assertEquals(pre.outputShapes, [[-1, 16, 16, 8], [-1, 16, 16, 8]]);
   const x = images(1);
-  const out = forward(pm, x, false);
+  const out = forward(net, x, false);
   assertEquals(out.stacks.map(shapes), [[[1, 16, 16, 16]], [[1, 16, 16, 16]]]);
   tf.dispose([out, x]);
 });
@@ -122,10 +122,10 @@ Deno.test("the forward pass and the saved tfjs graph are the same network", asyn
     const override = kind === "mssh"
       ? { kind, scales: 2 }
       : { kind, msr: { features: 8, depth: 2, factors: [1, 2] } };
-    const pm = buildModel(tiny(override), { seed: 3 });
+    const net = buildModel(tiny(override), { seed: 3 });
     const x = images(2);
-    const out = forward(pm, x, false);
-    const predicted = pm.model.predict(x) as tf.Tensor[];
+    const out = forward(net, x, false);
+    const predicted = net.graph.predict(x) as tf.Tensor[];
     const ours = [...out.stacks.flat(), ...(out.msr ?? [])];
     assertEquals(predicted.length, ours.length);
     for (const [i, p] of predicted.entries()) {
@@ -137,10 +137,10 @@ Deno.test("the forward pass and the saved tfjs graph are the same network", asyn
 
 Deno.test("a forward pass in either mode leaks no tensor", async () => {
   for (const kind of ["hourglass", "mss", "mss-msr", "mssh"]) {
-    const pm = buildModel(tiny(kind === "mssh" ? { kind, scales: 2 } : { kind }), { seed: 1 });
+    const net = buildModel(tiny(kind === "mssh" ? { kind, scales: 2 } : { kind }), { seed: 1 });
     const x = images(2);
     for (const training of [false, true]) {
-      const n = await assertNoLeaks(() => forward(pm, x, training), `${kind} forward`);
+      const n = await assertNoLeaks(() => forward(net, x, training), `${kind} forward`);
       assert(n > 0);
     }
     x.dispose();
@@ -148,10 +148,10 @@ Deno.test("a forward pass in either mode leaks no tensor", async () => {
 });
 
 Deno.test("images of the wrong size are refused with the expected shape", () => {
-  const pm = buildModel(tiny({ kind: "hourglass", stacks: 1 }));
+  const net = buildModel(tiny({ kind: "hourglass", stacks: 1 }));
   const x = tf.zeros([1, 128, 128, 3]) as tf.Tensor4D;
   assertThrows(
-    () => forward(pm, x, false),
+    () => forward(net, x, false),
     KitError,
     "images must be [B, 64, 64, 3] for model.inputSize 64; got [1, 128, 128, 3]",
   );
@@ -160,9 +160,9 @@ Deno.test("images of the wrong size are refused with the expected shape", () => 
 
 Deno.test("2 stacks of 64 features have 545,248 parameters, as the PyTorch twin", () => {
   // Counted with torch on the same architecture (skip convs only where in != out).
-  const pm = buildModel(resolveModelConfig({ stacks: 2, features: 64, inputSize: 64 }));
-  assertEquals(countParams(pm), 545_248);
-  const rows = summarizeModel(pm);
+  const net = buildModel(resolveModelConfig({ stacks: 2, features: 64, inputSize: 64 }));
+  assertEquals(countParams(net), 545_248);
+  const rows = summarizeModel(net);
   assertEquals(rows.map((r) => r.module), [
     "stem",
     "stack 1 hourglass",
@@ -184,8 +184,8 @@ Deno.test("2 stacks of 64 features have 545,248 parameters, as the PyTorch twin"
 });
 
 Deno.test("the summary table lists modules, parameters and shapes with a total", () => {
-  const pm = buildModel(tiny({ kind: "mss", stacks: 1, factors: [1, 2] }));
-  const text = formatSummary(summarizeModel(pm));
+  const net = buildModel(tiny({ kind: "mss", stacks: 1, factors: [1, 2] }));
+  const text = formatSummary(summarizeModel(net));
   const lines = text.split("\n");
   assert(/^module +params {2}output \(H x W x C\)$/.test(lines[0]!), text);
   assert(lines.some((l) => /^stack 1 heads\s+288\s+16x16x16, 8x8x16$/.test(l)), text);
@@ -195,28 +195,28 @@ Deno.test("the summary table lists modules, parameters and shapes with a total",
 Deno.test("a seed makes the initial weights reproducible", async () => {
   const a = buildModel(tiny({ kind: "hourglass", stacks: 1 }), { seed: 5 });
   const b = buildModel(tiny({ kind: "hourglass", stacks: 1 }), { seed: 5 });
-  const wa = a.model.getWeights();
-  const wb = b.model.getWeights();
+  const wa = a.graph.getWeights();
+  const wb = b.graph.getWeights();
   for (const [i, w] of wa.entries()) assertEquals(await w.data(), await wb[i]!.data());
   // PyTorch's default init: the 7x7 stem kernel is uniform in ±1/sqrt(3 * 49).
-  const stem = a.model.getLayer("stem.conv").getWeights()[0]!;
+  const stem = a.graph.getLayer("stem.conv").getWeights()[0]!;
   const bound = 1 / Math.sqrt(147);
   const largest = (await tf.max(tf.abs(stem)).data())[0]!;
   assert(largest <= bound && largest > 0.9 * bound, `${largest} vs ${bound}`);
-  a.model.dispose();
-  b.model.dispose();
+  a.graph.dispose();
+  b.graph.dispose();
 });
 
 Deno.test("a saved model reloads with tf.loadLayersModel and predicts the same maps", async () => {
-  const pm = buildModel(tiny({ kind: "mss", stacks: 1, factors: [1, 2] }), { seed: 6 });
+  const net = buildModel(tiny({ kind: "mss", stacks: 1, factors: [1, 2] }), { seed: 6 });
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await pm.model.save(tf.io.withSaveHandler((a) => {
+  await net.graph.save(tf.io.withSaveHandler((a) => {
     artifacts = a;
     return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) });
   }));
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
   const x = images(1);
-  const ours = pm.model.predict(x) as tf.Tensor[];
+  const ours = net.graph.predict(x) as tf.Tensor[];
   const theirs = loaded.predict(x) as tf.Tensor[];
   assertEquals(theirs.length, 2);
   for (const [i, t] of theirs.entries()) assertEquals(await maxAbsDiff(t, ours[i]!), 0);

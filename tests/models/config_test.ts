@@ -1,6 +1,11 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { KitError } from "../../lib/io/errors.ts";
-import { modelDefaults, resolveModelConfig, validateModelConfig } from "../../lib/models/mod.ts";
+import {
+  modelDefaults,
+  modelSize,
+  resolveModelConfig,
+  validateModelConfig,
+} from "../../lib/models/mod.ts";
 import { resolveExperiment } from "../../lib/train/config.ts";
 
 Deno.test("each variant's defaults are the papers' 8 stacks of 256 features at 256x256", () => {
@@ -90,4 +95,22 @@ Deno.test("a small valid config passes untouched", () => {
   const cfg = { ...modelDefaults("mss"), stacks: 2, features: 8, inputSize: 64 };
   assertEquals(validateModelConfig(cfg), cfg);
   assertEquals(resolveModelConfig({ kind: "mss", stacks: 2, features: 8, inputSize: 64 }), cfg);
+});
+
+Deno.test("modelSize carries a network's size to another kind and leaves the kind's own block", () => {
+  const small = resolveModelConfig({
+    kind: "hourglass",
+    inputSize: 64,
+    joints: 5,
+    stacks: 2,
+    features: 32,
+    depth: 3,
+    residuals: 2,
+    block: "inception-resnet-a",
+  });
+  const size = modelSize(small);
+  assertEquals(size, { inputSize: 64, joints: 5, stacks: 2, features: 32, depth: 3, residuals: 2 });
+  const mssh = resolveModelConfig({ kind: "mssh", ...size, scales: 2 });
+  assertEquals(modelSize(mssh), size);
+  assertEquals(resolveModelConfig({ kind: "mss", ...size, factors: [1, 2] }).block, "bottleneck");
 });

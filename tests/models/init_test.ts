@@ -16,16 +16,16 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
  * backend.
  */
 async function fingerprint(config: ModelConfig, seed: number) {
-  const pm = buildModel(config, { seed });
+  const net = buildModel(config, { seed });
   const enc = new TextEncoder();
   const chunks: Uint8Array[] = [];
-  for (const w of pm.model.weights) {
+  for (const w of net.graph.weights) {
     chunks.push(enc.encode(`${w.originalName}:${w.shape.join("x")};`));
     const values = await w.read().data() as Float32Array;
     chunks.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
-  const graph = enc.encode(JSON.stringify(pm.model.toJSON(null, false)));
-  pm.model.dispose();
+  const graph = enc.encode(JSON.stringify(net.graph.toJSON(null, false)));
+  net.graph.dispose();
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   chunks.reduce((offset, c) => (all.set(c, offset), offset + c.length), 0);
   return { weights: await sha256(all), graph: await sha256(graph) };
@@ -90,10 +90,10 @@ Deno.test("a seed draws the recorded initial weights, names, shapes and graph fo
 
 /** The initial values of every weight of a seeded model, by weight name. */
 async function initialWeights(config: ModelConfig, seed: number): Promise<Map<string, number[]>> {
-  const pm = buildModel(config, { seed });
+  const net = buildModel(config, { seed });
   const out = new Map<string, number[]>();
-  for (const w of pm.model.weights) out.set(w.originalName, [...await w.read().data()]);
-  pm.model.dispose();
+  for (const w of net.graph.weights) out.set(w.originalName, [...await w.read().data()]);
+  net.graph.dispose();
   return out;
 }
 

@@ -30,7 +30,7 @@ type Internals = {
   mssh?: { pre: { apply: (x: tf.Tensor, ctx: RunContext) => tf.Tensor[] } };
   msr?: { apply: (h: Maps, feat: tf.Tensor, ctx: RunContext) => Maps };
 };
-const internals = (pm: PoseModel) => pm.network as unknown as Internals;
+const internals = (net: PoseModel) => net.network as unknown as Internals;
 const ctx: RunContext = { training: false };
 const images = () => tf.randomUniform([1, 64, 64, 3], 0, 1, "float32", 11) as tf.Tensor4D;
 const tiny = (o: Record<string, unknown>): ModelConfig =>
@@ -42,31 +42,31 @@ async function diff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
 }
 
 /** Runs the network eagerly: stacks' heatmaps, MSR-net's, and each stack's input. */
-function run(pm: PoseModel, x: tf.Tensor4D) {
+function run(net: PoseModel, x: tf.Tensor4D) {
   const inputs: tf.Tensor[] = [];
-  const net = internals(pm);
-  const originals = net.stacks.map((s) => s.apply);
-  net.stacks.forEach((s, i) => {
+  const tree = internals(net);
+  const originals = tree.stacks.map((s) => s.apply);
+  tree.stacks.forEach((s, i) => {
     s.apply = (input, c) => {
       inputs[i] = input;
       return originals[i]!.call(s, input, c);
     };
   });
   try {
-    const out = pm.network.apply(x, ctx);
+    const out = net.network.apply(x, ctx);
     return { stacks: out.stacks as Maps[], msr: out.msr as Maps | undefined, inputs };
   } finally {
-    net.stacks.forEach((s, i) => (s.apply = originals[i]!));
+    tree.stacks.forEach((s, i) => (s.apply = originals[i]!));
   }
 }
 
 Deno.test("MSS-net: a pattern on the hourglass's 1/f deconv level reaches exactly the factor-f head", async () => {
-  const pm = buildModel(tiny({ kind: "mss", stacks: 2, depth: 3, factors: [1, 2, 4] }), {
+  const net = buildModel(tiny({ kind: "mss", stacks: 2, depth: 3, factors: [1, 2, 4] }), {
     seed: 2,
   });
   const x = images();
-  const base = run(pm, x);
-  const stack0 = internals(pm).stacks[0]!;
+  const base = run(net, x);
+  const stack0 = internals(net).stacks[0]!;
   const hgApply = stack0.hg.apply;
   const c = 0.5;
   // levels are coarsest first: [1/4, 1/2] of the 16x16 map for depth 3.
@@ -75,7 +75,7 @@ Deno.test("MSS-net: a pattern on the hourglass's 1/f deconv level reaches exactl
       const r = hgApply.call(stack0.hg, input, cx);
       return { out: r.out, levels: r.levels.map((l, i) => (i === level ? tf.add(l, c) : l)) };
     };
-    const moved = run(pm, x);
+    const moved = run(net, x);
     stack0.hg.apply = hgApply;
     const heads = [1, 2, 4];
     for (const [i, f] of heads.entries()) {
@@ -83,7 +83,7 @@ Deno.test("MSS-net: a pattern on the hourglass's 1/f deconv level reaches exactl
       if (f !== factor) assertEquals(d, 0, `factor-${f} head moved by a 1/${factor} pattern`);
     }
     // The head is a 1x1 conv: adding c to every channel adds c x (column sum of its kernel).
-    const head = pm.model.getLayer(`stacks.0.heads.${factor}`).getWeights()[0]!; // [1, 1, F, J]
+    const head = net.graph.getLayer(`stacks.0.heads.${factor}`).getWeights()[0]!; // [1, 1, F, J]
     const expected = await tf.mul(tf.sum(head, [0, 1, 2]), c).data();
     const k = heads.indexOf(factor);
     const got = await tf.sub(moved.stacks[0]![k]!, base.stacks[0]![k]!).data();
@@ -96,7 +96,7 @@ Deno.test("MSS-net: a pattern on the hourglass's 1/f deconv level reaches exactl
 });
 
 Deno.test("MSR-net: a pattern on any scale of the last stack's heatmaps reaches every MSR output", async () => {
-  const pm = buildModel(
+  const net = buildModel(
     tiny({
       kind: "mss-msr",
       stacks: 1,
@@ -107,13 +107,13 @@ Deno.test("MSR-net: a pattern on any scale of the last stack's heatmaps reaches 
     { seed: 3 },
   );
   const x = images();
-  const base = run(pm, x);
-  const msr = internals(pm).msr!;
+  const base = run(net, x);
+  const msr = internals(net).msr!;
   const msrApply = msr.apply;
   for (const scale of [0, 1, 2]) {
     msr.apply = (h, feat, cx) =>
       msrApply.call(msr, h.map((m, i) => (i === scale ? tf.add(m, 1) : m)), feat, cx);
-    const moved = run(pm, x);
+    const moved = run(net, x);
     msr.apply = msrApply;
     for (const [i, out] of moved.msr!.entries()) {
       const d = await diff(out, base.msr![i]!);
@@ -133,17 +133,17 @@ Deno.test("MSSH: every stack receives a dispatched feature, coarsest at the fron
   assertEquals(stackScales("spread", 3, 8), [0, -1, -1, -1, 1, -1, -1, 2]);
   assertEquals(dispatchStacks(3, 8), [0, 4, 7]);
   for (const [rule, firstReached] of [["every", [0, 2]], ["spread", [0, 3]]] as const) {
-    const pm = buildModel(tiny({ kind: "mssh", stacks: 4, scales: 2, dispatch: rule }), {
+    const net = buildModel(tiny({ kind: "mssh", stacks: 4, scales: 2, dispatch: rule }), {
       seed: 4,
     });
     const x = images();
-    const base = run(pm, x);
-    const pre = internals(pm).mssh!.pre;
+    const base = run(net, x);
+    const pre = internals(net).mssh!.pre;
     const preApply = pre.apply;
     for (const scale of [0, 1]) {
       pre.apply = (early, cx) =>
         preApply.call(pre, early, cx).map((f, c) => (c === scale ? tf.add(f, 1) : f));
-      const moved = run(pm, x);
+      const moved = run(net, x);
       pre.apply = preApply;
       const first = firstReached[scale]!;
       for (let s = 0; s < 4; s++) {
@@ -163,7 +163,7 @@ Deno.test("MSSH: every stack receives a dispatched feature, coarsest at the fron
     // input moves by exactly the pattern when every scale gets it (one feature per stack).
     if (rule === "every") {
       pre.apply = (early, cx) => preApply.call(pre, early, cx).map((f) => tf.add(f, 1));
-      const moved = run(pm, x);
+      const moved = run(net, x);
       pre.apply = preApply;
       const d0 = await tf.sub(moved.inputs[0]!, base.inputs[0]!).data();
       assert(d0.every((v) => Math.abs(v - 1) < 1e-5));

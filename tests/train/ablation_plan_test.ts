@@ -52,10 +52,10 @@ Deno.test("a plan runs seed by seed, each row's config with that seed, in <root>
 Deno.test("two rows with the same seed start from the same stem weights; another seed does not", () => {
   const plan = ablationPlan(base, { root: "r", seeds: [1, 2], rows: ["hourglass", "mss"] });
   const stem = (i: number) => {
-    const pm = buildModel(plan[i]!.config.model, { seed: plan[i]!.config.seed });
-    const w = pm.model.weights.find((v) => v.name.startsWith("stem.conv/kernel"))!;
+    const net = buildModel(plan[i]!.config.model, { seed: plan[i]!.config.seed });
+    const w = net.graph.weights.find((v) => v.name.startsWith("stem.conv/kernel"))!;
     const values = Array.from(w.read().dataSync());
-    pm.model.dispose();
+    net.graph.dispose();
     return values;
   };
   const [hg1, mss1, hg2] = [stem(0), stem(1), stem(2)];

@@ -52,7 +52,7 @@ Deno.test("the rows with an MSR-net follow Ke's staging: MSS-net, MSR-net frozen
     const stages = ablationExperiment(base, id).schedule.stages;
     assertEquals(
       stages.map((s) => [s.epochs, s.trains, s.msrLoss]),
-      [[2, "all", false], [1, "msr", true], [1, "all", true]],
+      [[2, "all", false], [1, "msr-only", true], [1, "all", true]],
       id,
     );
   }

@@ -76,3 +76,33 @@ Deno.test("an unknown key from --set is blamed on that --set, not on the file", 
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("configs saved before the renames read msr as msr-outputs (loss.structure) and msr-only (stages[].trains)", async () => {
+  const old = {
+    model: { kind: "mss-msr" },
+    loss: { structure: "msr" },
+    schedule: { stages: [{ name: "mss", epochs: 1 }, { name: "msr", epochs: 1, trains: "msr" }] },
+  };
+  const renamed = {
+    ...old,
+    loss: { structure: "msr-outputs" },
+    schedule: {
+      stages: [{ name: "mss", epochs: 1 }, { name: "msr", epochs: 1, trains: "msr-only" }],
+    },
+  };
+  assertEquals(resolveExperiment(old), resolveExperiment(renamed));
+  assertEquals(resolveExperiment(old).loss.structure, "msr-outputs");
+  assertEquals(resolveExperiment(old).schedule.stages.map((s) => s.trains), ["all", "msr-only"]);
+  // A run recorded with the old spellings (the seeded ablation's "+ MSR" row) reads back renamed.
+  const recorded = await loadExperiment(
+    join(root, "data/ablation/easy-2x32/msr/seed-1/config.json"),
+  );
+  assertEquals(recorded.schedule.stages.map((s) => s.trains), ["all", "msr-only", "all"]);
+  const trained = await loadExperiment(join(root, "data/trained/synth-mss-tiny/config.json"));
+  assertEquals(trained.loss.structure, "msr-outputs");
+  assertThrows(
+    () => resolveExperiment({ loss: { structure: "stacks" } }),
+    KitError,
+    'config key "loss.structure" must be one of none, msr-outputs, all; got "stacks"',
+  );
+});

@@ -10,16 +10,16 @@ import { trainableVariables } from "../../lib/train/step.ts";
 await useTestBackend();
 
 Deno.test("the lean backward pass gives tfjs's gradients bit for bit on a training step", async () => {
-  const pm = buildModel(
+  const net = buildModel(
     resolveModelConfig({ inputSize: 16, depth: 2, stacks: 1, features: 8 }),
     { seed: 3 },
   );
   const images = tf.randomUniform([2, 16, 16, 3], 0, 1, "float32", 4) as tf.Tensor4D;
   const targets = [tf.randomUniform([2, 4, 4, 16], 0, 1, "float32", 5) as tf.Tensor4D];
   const weights = tf.ones([2, 16]) as tf.Tensor2D;
-  const vars = trainableVariables(pm);
+  const vars = trainableVariables(net);
   const loss = () =>
-    multiScaleLoss(forward(pm, images, true), targets, weights, lossDefaults).total as tf.Scalar;
+    multiScaleLoss(forward(net, images, true), targets, weights, lossDefaults).total as tf.Scalar;
   // BatchNorm's moving statistics change with each training-mode pass; gradients do not.
   const ref = tf.variableGrads(loss, vars);
   const before = tf.memory().numTensors;
@@ -34,7 +34,7 @@ Deno.test("the lean backward pass gives tfjs's gradients bit for bit on a traini
   }
   tf.dispose([ref.value, lean.value, ...Object.values(ref.grads), ...Object.values(lean.grads)]);
   tf.dispose([images, ...targets, weights]);
-  pm.model.dispose();
+  net.graph.dispose();
 });
 
 Deno.test("the lean backward pass frees each activation once its gradient is taken", async () => {

@@ -157,7 +157,8 @@ Deno.test("a config with an unknown key fails with that key's name", () => {
     'config key "model.inputSize" must be equal to data.inputSize (32); got 64',
   );
   assertThrows(
-    () => tinyExperiment({ schedule: { stages: [{ name: "msr", epochs: 1, trains: "msr" }] } }),
+    () =>
+      tinyExperiment({ schedule: { stages: [{ name: "msr", epochs: 1, trains: "msr-only" }] } }),
     KitError,
     "only mss-msr has an MSR-net",
   );
@@ -192,7 +193,7 @@ Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then eve
       lr: { kind: "constant" },
       stages: [
         { name: "mss", epochs: 1, msrLoss: false },
-        { name: "msr", epochs: 1, trains: "msr" },
+        { name: "msr", epochs: 1, trains: "msr-only" },
         { name: "joint", epochs: 1, masking: true },
       ],
     },
@@ -204,11 +205,11 @@ Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then eve
     const r = await train(cfg, { runDir, resume: stop > 2, stopAtStep: stop, ...quiet });
     const saved = await loadTrained(runDir, "last");
     sources.push(saved.heatmaps);
-    saved.pm.model.dispose();
+    saved.net.graph.dispose();
     snapshots.push(
       new Map(
         await Promise.all(
-          r.model.model.weights.map(async (w) =>
+          r.model.graph.weights.map(async (w) =>
             [w.originalName, (await w.read().data()) as Float32Array] as const
           ),
         ),
@@ -219,7 +220,7 @@ Deno.test("Ke's three stages train the MSS-net, then the MSR-net alone, then eve
   snapshots.unshift(
     new Map(
       await Promise.all(
-        initial.model.weights.map(async (w) =>
+        initial.graph.weights.map(async (w) =>
           [w.originalName, (await w.read().data()) as Float32Array] as const
         ),
       ),
@@ -258,7 +259,7 @@ Deno.test("a 3-stage plateau run starts stage 2 at its own rate and ends best.js
       lr: { kind: "plateau", patience: 1, factor: 0.2 },
       stages: [
         { name: "mss", epochs: 3, msrLoss: false },
-        { name: "msr", epochs: 2, trains: "msr", lrScale: 0.5 },
+        { name: "msr", epochs: 2, trains: "msr-only", lrScale: 0.5 },
         { name: "joint", epochs: 1, masking: true },
       ],
     },
@@ -276,7 +277,7 @@ Deno.test("a 3-stage plateau run starts stage 2 at its own rate and ends best.js
   assert(best.state.epoch > 3, `best is a stage-1 checkpoint (epoch ${best.state.epoch})`);
   const loaded = await loadTrained(runDir, "best");
   assertEquals(loaded.heatmaps, "final");
-  loaded.pm.model.dispose();
+  loaded.net.graph.dispose();
   const last = await readCheckpointMeta(await resolveCheckpoint(runDir, "last"));
   assertEquals(last.state.extra?.scoreEpochs, [0, 1, 2, 3, 4, 5]);
   await Deno.remove(runDir, { recursive: true });

@@ -31,11 +31,11 @@ Deno.test("a finished run with the same config is loaded, not trained again", as
   const second = await trainOrReuse(cfg, { runDir, ...quiet, log: () => {} });
   assertEquals(second.reused, true);
   assertEquals(second.trained.state.step, 2);
-  const w1 = await first.trained.pm.model.getWeights()[0]!.data();
-  const w2 = await second.trained.pm.model.getWeights()[0]!.data();
+  const w1 = await first.trained.net.graph.getWeights()[0]!.data();
+  const w2 = await second.trained.net.graph.getWeights()[0]!.data();
   assertEquals(Array.from(w2), Array.from(w1));
-  first.trained.pm.model.dispose();
-  second.trained.pm.model.dispose();
+  first.trained.net.graph.dispose();
+  second.trained.net.graph.dispose();
   await Deno.remove(runDir, { recursive: true });
 });
 

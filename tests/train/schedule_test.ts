@@ -54,7 +54,7 @@ Deno.test("learningRate reads only the scores of epochs before the one asked", (
 Deno.test("epochs map onto Ke's three stages and the last stage continues", () => {
   const stages: Stage[] = [
     { name: "mss", epochs: 2, trains: "all", masking: false, lrScale: 1, msrLoss: true },
-    { name: "msr", epochs: 1, trains: "msr", masking: false, lrScale: 1, msrLoss: true },
+    { name: "msr", epochs: 1, trains: "msr-only", masking: false, lrScale: 1, msrLoss: true },
     { name: "joint", epochs: 2, trains: "all", masking: true, lrScale: 0.5, msrLoss: true },
   ];
   assertEquals(totalEpochs(stages), 5);

@@ -47,30 +47,30 @@ function fixedBatch(size: number, seed: number): TrainBatch {
 const tiny = (override: Record<string, unknown>) =>
   resolveModelConfig({ inputSize: 16, depth: 2, stacks: 1, features: 8, ...override });
 
-async function snapshot(pm: PoseModel, match: RegExp): Promise<Map<string, Float32Array>> {
+async function snapshot(net: PoseModel, match: RegExp): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
-  for (const w of pm.model.weights) {
+  for (const w of net.graph.weights) {
     if (match.test(w.name)) out.set(w.name, (await w.read().data()) as Float32Array);
   }
   return out;
 }
 
 Deno.test("a few steps on a fixed batch lower the loss", async () => {
-  const pm = buildModel(tiny({ kind: "mss", factors: [1, 2] }), { seed: 1 });
+  const net = buildModel(tiny({ kind: "mss", factors: [1, 2] }), { seed: 1 });
   const batch = fixedBatch(1, 1);
   const opt = tf.train.adam(5e-3);
   const losses: number[] = [];
-  for (let i = 0; i < 3; i++) losses.push((await trainStep(pm, opt, batch, lossDefaults)).loss);
+  for (let i = 0; i < 3; i++) losses.push((await trainStep(net, opt, batch, lossDefaults)).loss);
   assert(losses.at(-1)! < 0.8 * losses[0]!, `losses ${losses.map((l) => l.toFixed(3))}`);
   tf.dispose(batch);
   opt.dispose();
 });
 
 Deno.test("a step reports its terms per stack and factor, summing to the loss", async () => {
-  const pm = buildModel(tiny({ kind: "mssh", stacks: 2, scales: 2 }), { seed: 2 });
+  const net = buildModel(tiny({ kind: "mssh", stacks: 2, scales: 2 }), { seed: 2 });
   const batch = fixedBatch(1, 2);
   const opt = tf.train.rmsprop(2.5e-4);
-  const r = await trainStep(pm, opt, batch, paperLoss("mssh"));
+  const r = await trainStep(net, opt, batch, paperLoss("mssh"));
   assertEquals(r.parts.map((p) => [p.stack, p.factor]), [[0, 1], [1, 1]]);
   assertAlmostEquals(r.parts.reduce((n, p) => n + p.loss, 0), r.loss, 1e-4 * r.loss);
   assertEquals(r.keypointWeights.length, 2);
@@ -81,18 +81,18 @@ Deno.test("a step reports its terms per stack and factor, summing to the loss", 
 });
 
 Deno.test("with the MSS-net frozen a step changes only the MSR-net", async () => {
-  const pm = buildModel(
+  const net = buildModel(
     tiny({ kind: "mss-msr", factors: [1, 2], msr: { features: 8, depth: 2, factors: [1, 2] } }),
     { seed: 3 },
   );
-  setTrainable(pm, "msr");
+  setTrainable(net, "msr-only");
   const batch = fixedBatch(2, 3);
   const opt = tf.train.adam(1e-2);
-  const mssBefore = await snapshot(pm, /^(stem|stacks)\./);
-  const msrBefore = await snapshot(pm, /^msr\./);
-  await trainStep(pm, opt, batch, paperLoss("mss-msr"));
-  const mssAfter = await snapshot(pm, /^(stem|stacks)\./);
-  const msrAfter = await snapshot(pm, /^msr\./);
+  const mssBefore = await snapshot(net, /^(stem|stacks)\./);
+  const msrBefore = await snapshot(net, /^msr\./);
+  await trainStep(net, opt, batch, paperLoss("mss-msr"));
+  const mssAfter = await snapshot(net, /^(stem|stacks)\./);
+  const msrAfter = await snapshot(net, /^msr\./);
   for (const [name, before] of mssBefore) {
     assertEquals(mssAfter.get(name), before, `${name} changed while frozen`);
   }
@@ -109,7 +109,7 @@ Deno.test("with the MSS-net frozen a step changes only the MSR-net", async () =>
 });
 
 Deno.test("a training step leaks no tensor", async () => {
-  const pm = buildModel(
+  const net = buildModel(
     tiny({ kind: "mss-msr", factors: [1, 2], msr: { features: 8, depth: 2, factors: [1] } }),
     { seed: 4 },
   );
@@ -117,9 +117,9 @@ Deno.test("a training step leaks no tensor", async () => {
   const opt = tf.train.rmsprop(2.5e-4);
   const cfg = { ...paperLoss("mss-msr"), adaptive: true };
   // The first step creates the optimiser's slots, which live on.
-  await trainStep(pm, opt, batch, cfg);
+  await trainStep(net, opt, batch, cfg);
   await assertNoLeaks(async () => {
-    await trainStep(pm, opt, batch, cfg);
+    await trainStep(net, opt, batch, cfg);
   }, "trainStep");
   tf.dispose(batch);
   opt.dispose();
