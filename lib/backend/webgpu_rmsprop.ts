@@ -105,6 +105,8 @@ export function webGpuRmsPropUpdate(
   if (tf.getBackend() !== "webgpu" || !webGpuFusedEnabled()) return false;
   const all = [...values, ...grads, ...squares, ...moments];
   if (all.some((t) => t.dtype !== "float32")) return false;
+  // An empty weight has nothing to bind (a zero-size binding is invalid): leave it to tfjs.
+  if (values.some((v) => v.size === 0)) return false;
   const backend = tf.backend() as unknown as WebGpuBackendInternals;
   // The profiler's per-program timers expect tfjs's own programs: leave profiled runs to tfjs.
   if (backend.activeTimers != null) return false;
