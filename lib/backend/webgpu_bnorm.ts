@@ -24,34 +24,69 @@ import { recordWebGpuKernelRun, webGpuFusedEnabled } from "./webgpu_kernels.ts";
 
 /** Channels per workgroup of a reduction, and lanes of rows summed side by side. */
 const CHANNELS = 32, LANES = 8;
+/**
+ * Rows split into chunks, one workgroup row each, when a layer has many: at least this many rows
+ * per chunk, and chunks until about {@link TARGET_WORKGROUPS} workgroups (a large GPU's worth);
+ * a second small pass combines the chunks.
+ */
+export const MIN_CHUNK_ROWS = 1024;
+const TARGET_WORKGROUPS = 512;
 
 /**
- * Per-channel sums over the rows of `[rows, C]`: the batch statistics (`mode: "stats"`, output
- * `[2, C]`: mean, variance), the gradient sums (`mode: "grad"`, output `[2, C]`: Σdy, Σdy·x̂),
- * or the plain sum (`mode: "sum"`, output `[C]`; webgpu_sum.ts).
+ * How the rows of a channel reduction are cut: chunks and rows per chunk.
+ *
+ * @example
+ * ```ts
+ * planChunks(65536, 256); // { chunks: 64, chunkRows: 1024 }: 8 channel tiles x 64 chunks
+ * ```
  */
-export class ChannelReduceProgram implements WebGpuProgram {
+export function planChunks(rows: number, channels: number): { chunks: number; chunkRows: number } {
+  const tiles = Math.ceil(channels / CHANNELS);
+  const wanted = Math.min(
+    Math.ceil(rows / MIN_CHUNK_ROWS),
+    Math.max(1, Math.ceil(TARGET_WORKGROUPS / tiles)),
+  );
+  const chunkRows = Math.max(1, Math.ceil(rows / Math.max(1, wanted)));
+  return { chunks: Math.max(1, Math.ceil(rows / chunkRows)), chunkRows };
+}
+
+type ReduceMode = "stats" | "grad" | "sum";
+
+/** Values per channel a reduction produces: 1 for a sum, 2 for the statistics or gradient sums. */
+const widthOf = (mode: ReduceMode) => mode === "sum" ? 1 : 2;
+
+/**
+ * Per-channel sums over the rows of `[rows, C]`, one chunk of rows per workgroup row: the batch
+ * statistics (`mode: "stats"`: mean and variance; per chunk, its mean and Σ(x - mean)²), the
+ * gradient sums (`mode: "grad"`: Σdy, Σdy·x̂), or the plain sum (`mode: "sum"`; webgpu_sum.ts).
+ * Output `[chunks, width, C]` (width 1 for a sum, else 2); with one chunk, the result itself.
+ */
+class ChannelReduceProgram implements WebGpuProgram {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
-  // Not a flat layout (tfjs would pass main() a global index): channel tiles on x, nothing else.
-  dispatchLayout = { x: [1], y: [0] };
+  // Not a flat layout (tfjs would pass main() a global index): channel tiles on x, chunks on y.
+  dispatchLayout = { x: [2], y: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [CHANNELS, LANES, 1];
-  uniforms = "rows : i32, channels : i32, epsilon : f32,";
+  uniforms = "rows : i32, channels : i32, epsilon : f32, chunkRows : i32,";
 
-  constructor(private readonly mode: "stats" | "grad" | "sum", channels: number) {
+  constructor(
+    private readonly mode: ReduceMode,
+    channels: number,
+    private readonly chunks: number,
+  ) {
     this.variableNames = mode === "grad" ? ["x", "stats", "dy"] : ["x"];
-    this.outputShape = mode === "sum" ? [channels] : [2, channels];
-    this.dispatch = [Math.ceil(channels / CHANNELS), 1, 1];
-    this.shaderKey = `kitBatchNormReduce_${mode}`;
+    this.outputShape = [chunks, widthOf(mode), channels];
+    this.dispatch = [Math.ceil(channels / CHANNELS), chunks, 1];
+    this.shaderKey = `kitChannelReduce_${mode}_${chunks > 1}`;
   }
 
   getUserCode(): string {
-    // Sums `term(r)` over the rows of this thread's lane, then over the lanes (into `total`).
+    // Sums `term` over this thread's lane of the chunk's rows, then over the lanes.
     const laneSum = (name: string, term: string) => `
       var ${name}Part = 0.0;
-      for (var r = lane; r < uniforms.rows; r += ${LANES}) {
+      for (var r = rowStart + lane; r < rowEnd; r += ${LANES}) {
         let v = x[r * uniforms.channels + c];
         ${term}
       }
@@ -60,18 +95,19 @@ export class ChannelReduceProgram implements WebGpuProgram {
       var ${name} = 0.0;
       for (var l = 0; l < ${LANES}; l++) { ${name} += partial[l * ${CHANNELS} + lc]; }
       workgroupBarrier();`;
-    const sum = `${laneSum("sum", "if (inside) { sumPart += v; }")}
-      if (inside && lane == 0) { result[c] = sum; }`;
+    const out = (w: number, value: string) =>
+      `result[(chunk * ${widthOf(this.mode)} + ${w}) * uniforms.channels + c] = ${value};`;
+    // One chunk: the variance itself; several: Σ(x - chunk mean)², combined by the second pass.
+    const second = this.chunks > 1 ? "squares" : "squares / n";
     const body = this.mode === "sum"
-      ? sum
+      ? `${laneSum("sum", "if (inside) { sumPart += v; }")}
+      if (inside && lane == 0) { ${out(0, "sum")} }`
       : this.mode === "stats"
       ? `${laneSum("sum", "if (inside) { sumPart += v; }")}
-      let mean = sum / f32(uniforms.rows);
+      let n = f32(rowEnd - rowStart);
+      let mean = sum / n;
       ${laneSum("squares", "if (inside) { let d = v - mean; squaresPart += d * d; }")}
-      if (inside && lane == 0) {
-        result[c] = mean;
-        result[uniforms.channels + c] = squares / f32(uniforms.rows);
-      }`
+      if (inside && lane == 0) { ${out(0, "mean")} ${out(1, second)} }`
       : `
       var mean = 0.0;
       var invStd = 0.0;
@@ -79,33 +115,128 @@ export class ChannelReduceProgram implements WebGpuProgram {
         mean = stats[c];
         invStd = inverseSqrt(stats[uniforms.channels + c] + uniforms.epsilon);
       }
-      ${
-        laneSum(
-          "dySum",
-          "if (inside) { dySumPart += dy[r * uniforms.channels + c]; }",
-        )
-      }
+      ${laneSum("dySum", "if (inside) { dySumPart += dy[r * uniforms.channels + c]; }")}
       ${
         laneSum(
           "dyXHatSum",
           "if (inside) { dyXHatSumPart += dy[r * uniforms.channels + c] * ((v - mean) * invStd); }",
         )
       }
-      if (inside && lane == 0) {
-        result[c] = dySum;
-        result[uniforms.channels + c] = dyXHatSum;
-      }`;
+      if (inside && lane == 0) { ${out(0, "dySum")} ${out(1, "dyXHatSum")} }`;
     return `
     var<workgroup> partial : array<f32, ${CHANNELS * LANES}>;
     fn main() {
       let lc = i32(localId.x);
       let lane = i32(localId.y);
       let c0 = i32(workgroupId.x) * ${CHANNELS};
+      let chunk = i32(workgroupId.y);
+      let rowStart = chunk * uniforms.chunkRows;
+      let rowEnd = min(rowStart + uniforms.chunkRows, uniforms.rows);
       let inside = c0 + lc < uniforms.channels;
       let c = min(c0 + lc, uniforms.channels - 1);
       ${body}
     }`;
   }
+}
+
+/**
+ * The second pass over `[chunks, width, C]` chunk results: sums (`sum`, `grad`), or the batch mean
+ * and variance from the chunks' means and centred sums of squares (`stats`, Chan et al.'s
+ * pairwise update: M2 = Σ M2ₖ + Σ nₖ (meanₖ - mean)²).
+ */
+class ChunkCombineProgram implements WebGpuProgram {
+  variableNames = ["chunked"];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = "rows : i32, channels : i32, chunkRows : i32, chunks : i32,";
+
+  constructor(private readonly mode: ReduceMode, channels: number) {
+    this.outputShape = [widthOf(mode), channels];
+    this.dispatchLayout = { x: [0, 1] };
+    this.dispatch = [Math.ceil(widthOf(mode) * channels / 64), 1, 1];
+    this.shaderKey = `kitChunkCombine_${mode}`;
+  }
+
+  getUserCode(): string {
+    const width = widthOf(this.mode);
+    const at = (k: string, w: string) =>
+      `chunked[(${k} * ${width} + ${w}) * uniforms.channels + c]`;
+    const value = this.mode !== "stats"
+      ? `var total = 0.0;
+        for (var k = 0; k < uniforms.chunks; k++) { total += ${at("k", "w")}; }
+        setOutputAtIndex(index, total);`
+      : `var mean = 0.0;
+        for (var k = 0; k < uniforms.chunks; k++) {
+          let nk = f32(min(uniforms.chunkRows, uniforms.rows - k * uniforms.chunkRows));
+          mean += nk * ${at("k", "0")};
+        }
+        mean = mean / f32(uniforms.rows);
+        if (w == 0) {
+          setOutputAtIndex(index, mean);
+        } else {
+          var m2 = 0.0;
+          for (var k = 0; k < uniforms.chunks; k++) {
+            let nk = f32(min(uniforms.chunkRows, uniforms.rows - k * uniforms.chunkRows));
+            let d = ${at("k", "0")} - mean;
+            m2 += ${at("k", "1")} + nk * d * d;
+          }
+          setOutputAtIndex(index, m2 / f32(uniforms.rows));
+        }`;
+    return `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        let w = index / uniforms.channels;
+        let c = index - w * uniforms.channels;
+        ${value}
+      }
+    }`;
+  }
+}
+
+/**
+ * Runs a channel reduction over `[rows, C]` (`inputs[0]`, plus the statistics and dy for
+ * `grad`): one pass, or a pass per chunk of rows and a combining pass. Returns `[C]` for `sum`,
+ * else `[2, C]`.
+ *
+ * @example
+ * ```ts
+ * const stats = channelReduce(backend, "stats", [x], rows, channels, 1e-3); // [2, C]
+ * ```
+ */
+export function channelReduce(
+  backend: WebGpuBackendLike,
+  mode: ReduceMode,
+  inputs: tf.TensorInfo[],
+  rows: number,
+  channels: number,
+  epsilon = 0,
+): tf.TensorInfo {
+  const { chunks, chunkRows } = planChunks(rows, channels);
+  const reduced = backend.runWebGPUProgram(
+    new ChannelReduceProgram(mode, channels, chunks),
+    inputs,
+    "float32",
+    [
+      { type: "int32", data: [rows] },
+      { type: "int32", data: [channels] },
+      { type: "float32", data: [epsilon] },
+      { type: "int32", data: [chunkRows] },
+    ],
+  );
+  const shape = mode === "sum" ? [channels] : [2, channels];
+  if (chunks === 1) return { dataId: reduced.dataId, shape, dtype: "float32" };
+  const combined = backend.runWebGPUProgram(
+    new ChunkCombineProgram(mode, channels),
+    [reduced],
+    "float32",
+    [rows, channels, chunkRows, chunks].map((v) => ({ type: "int32" as const, data: [v] })),
+  );
+  backend.disposeData(reduced.dataId);
+  return { dataId: combined.dataId, shape, dtype: "float32" };
 }
 
 /** Element-wise: `y` from x (`mode: "forward"`), or `dx` from dy (`mode: "backward"`). */
@@ -238,19 +369,15 @@ export function webGpuBatchNormTraining(
         { type: "float32", data: [rows] },
       ]),
     );
-  const reduce = (program: ChannelReduceProgram, inputs: tf.Tensor[]) =>
+  const reduce = (mode: "stats" | "grad", inputs: tf.Tensor[]) =>
     engine.makeTensorFromTensorInfo(
-      backend.runWebGPUProgram(program, inputs, "float32", [
-        { type: "int32", data: [rows] },
-        { type: "int32", data: [channels] },
-        { type: "float32", data: [epsilon] },
-      ]),
+      channelReduce(backend, mode, inputs, rows, channels, epsilon),
     );
   let stats: tf.Tensor2D | undefined;
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     stats = tf.keep(
-      reduce(new ChannelReduceProgram("stats", channels), [x]) as tf.Tensor2D,
+      reduce("stats", [x]) as tf.Tensor2D,
     );
     save([x, stats, gamma]);
     recordWebGpuKernelRun("BatchNormForward");
@@ -259,7 +386,7 @@ export function webGpuBatchNormTraining(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [x, stats, gamma] = saved as [tf.Tensor, tf.Tensor2D, tf.Tensor1D];
         recordWebGpuKernelRun("BatchNormBackward");
-        const sums = reduce(new ChannelReduceProgram("grad", channels), [x, stats, dy]);
+        const sums = reduce("grad", [x, stats, dy]);
         const dx = apply(new ChannelApplyProgram("backward", x.shape), [x, stats, gamma, dy, sums]);
         const [dBeta, dGamma] = tf.unstack(sums);
         sums.dispose();

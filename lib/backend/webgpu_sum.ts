@@ -5,13 +5,13 @@
  * transposes dy so that the reduced axes are innermost, then reduces: two dispatches and a copy
  * of dy, for every convolution of a step (106 Sums, 210 dispatches in the 2x64 hourglass). Here
  * one workgroup reduction per 32 channels reads dy as it is (webgpu_bnorm.ts's
- * ChannelReduceProgram). Other Sums stay with tfjs's kernel.
+ * channelReduce). Other Sums stay with tfjs's kernel.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { ChannelReduceProgram } from "./webgpu_bnorm.ts";
+import { channelReduce } from "./webgpu_bnorm.ts";
 import type { WebGpuBackendLike } from "./webgpu_conv_filter.ts";
 import { webGpuFusedEnabled } from "./webgpu_kernels.ts";
 
@@ -37,11 +37,7 @@ export function webGpuChannelSum(
   const rows = tf.util.sizeFromShape(x.shape) / channels;
   if (rows === 0 || channels === 0) return undefined;
   const backend = args.backend as WebGpuBackendLike;
-  const out = backend.runWebGPUProgram(new ChannelReduceProgram("sum", channels), [x], "float32", [
-    { type: "int32", data: [rows] },
-    { type: "int32", data: [channels] },
-    { type: "float32", data: [0] },
-  ]);
+  const out = channelReduce(backend, "sum", [x], rows, channels);
   if (!keepDims) return out;
   // The same buffer under the kept shape [1, ..., 1, C].
   return { dataId: out.dataId, shape: [...axes.map(() => 1), channels], dtype: "float32" };

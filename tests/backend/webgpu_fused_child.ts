@@ -26,7 +26,15 @@ export const SHAPES: readonly number[][] = [[1], [37], [1000], [3, 3, 8, 16]];
 export const STEPS = 3, MOMENTA = [0, 0.9] as const;
 
 /** BatchNorm inputs (NHWC): channels below, at and above a workgroup's 32, and a 2-D input. */
-export const BN_SHAPES: readonly number[][] = [[2, 5, 7, 12], [3, 4, 4, 64], [2, 3, 3, 40], [9, 5]];
+export const BN_SHAPES: readonly number[][] = [
+  [2, 5, 7, 12],
+  [3, 4, 4, 64],
+  [2, 3, 3, 40],
+  [9, 5],
+  // More rows than one chunk (MIN_CHUNK_ROWS): chunked reductions and the combining pass.
+  [2, 30, 30, 12],
+  [5, 20, 20, 40],
+];
 
 /** y, mean, variance, dx, dγ, dβ of a training BatchNorm on the current backend. */
 async function batchNormCase(shape: number[], seed: number, fused: boolean) {
@@ -175,6 +183,7 @@ async function main(): Promise<void> {
       tf.sum(x, [2, 0, 1], true),
       tf.sum(x, 1),
       tf.sum(tf.reshape(x, [70, 40]), 0),
+      tf.sum(tf.tile(x, [3, 6, 6, 1]), [0, 1, 2]), // 6 x 30 x 42 = 7,560 rows: chunked
     ];
     const data = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
     const shapes = outs.map((t) => t.shape);

@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import { planChunks } from "../../lib/backend/webgpu_bnorm.ts";
 import { BN_SHAPES, MOMENTA, SHAPES, STEPS } from "./webgpu_fused_child.ts";
 import { runWebGpuChild } from "./webgpu_child_run.ts";
 
@@ -44,6 +45,9 @@ Deno.test({
   assertEquals(r.kitRuns.BatchNormForward, 2 * BN_SHAPES.length + 2);
   assertEquals(r.kitRuns.BatchNormBackward, BN_SHAPES.length);
   const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
+  // Some cases run the chunked reductions (several chunks of rows and a combining pass).
+  const rowsOf = (s: readonly number[]) => s.slice(0, -1).reduce((a, b) => a * b, 1);
+  assert(BN_SHAPES.some((s) => planChunks(rowsOf(s), s.at(-1)!).chunks > 1));
   for (const c of r.batchNorm) {
     const size = c.shape.reduce((a: number, b: number) => a * b, 1);
     const channels = c.shape.at(-1);
@@ -77,8 +81,10 @@ Deno.test({
 }, async () => {
   const r = await fusedChild();
   if (r === null) return;
-  // Over [0, 1, 2], over [2, 0, 1] with keepDims, and over rows of a 2-D input; not over axis 1.
-  assertEquals(r.sum.kitRuns, 3);
+  // Over [0, 1, 2], over [2, 0, 1] with keepDims, over rows of a 2-D input, and over 7,560 rows
+  // (chunked); not over axis 1.
+  assertEquals(r.sum.kitRuns, 4);
+  assert(planChunks(7560, 40).chunks > 1);
   assertEquals(r.sum.shapes, r.sum.wantShapes);
   r.sum.errors.forEach((e: number, i: number) => assert(e < TOLERANCE, `sum ${i}: error ${e}`));
 });
