@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { webGpuConv2DBackpropFilter } from "./webgpu_conv_filter.ts";
 import { webGpuConv2DBackpropInput } from "./webgpu_conv_input.ts";
+import { webGpuChannelSum } from "./webgpu_sum.ts";
 
 /** A kit kernel: its result, or undefined to leave the case to tfjs's kernel (`original`). */
 type KitKernel = (
@@ -21,11 +22,25 @@ type KitKernel = (
 const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
   [tf.Conv2DBackpropFilter]: webGpuConv2DBackpropFilter,
   [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
+  [tf.Sum]: webGpuChannelSum,
 };
 
-let enabled = true;
+// KIT_WEBGPU_KERNELS=0 starts with them off: tfjs's own kernels, for before/after benchmarks of
+// whole commands (`deno task bench --backend webgpu`).
+let enabled = envSetting("KIT_WEBGPU_KERNELS") !== "0";
+let fusedEnabled = true;
 let registered = false;
 const runs = new Map<string, number>();
+const rawDispatches = new Map<string, number>();
+
+/** An environment variable, or undefined in a browser or without permission to read it. */
+function envSetting(name: string): string | undefined {
+  try {
+    return (globalThis as { Deno?: typeof Deno }).Deno?.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Registers the kit's webgpu kernels once (later calls do nothing). Call after
@@ -71,6 +86,59 @@ export function registerWebGpuKernels(): void {
  */
 export function setWebGpuKernelsEnabled(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Switches only the kit's fused element-wise programs (BatchNorm, RMSprop) on or off, leaving
+ * its convolution kernels as {@link setWebGpuKernelsEnabled} says; for benchmarks.
+ *
+ * @example
+ * ```ts
+ * setWebGpuFusedEnabled(false); // tfjs's element-wise ops, the kit's convolutions
+ * ```
+ */
+export function setWebGpuFusedEnabled(on: boolean): void {
+  fusedEnabled = on;
+}
+
+/**
+ * Whether the kit's fused element-wise programs run (webgpu_bnorm.ts, webgpu_rmsprop.ts): both
+ * switches on.
+ *
+ * @example
+ * ```ts
+ * if (webGpuFusedEnabled()) recordWebGpuKernelRun("RMSPropUpdate");
+ * ```
+ */
+export function webGpuFusedEnabled(): boolean {
+  return enabled && fusedEnabled;
+}
+
+/**
+ * Counts one run of a kit webgpu kernel that is not in tfjs's registry (for
+ * {@link webGpuKernelRuns}), and the dispatches it recorded without tfjs's `runWebGPUProgram`.
+ *
+ * @example
+ * ```ts
+ * recordWebGpuKernelRun("RMSPropUpdate");
+ * ```
+ */
+export function recordWebGpuKernelRun(name: string, dispatches = 0): void {
+  runs.set(name, (runs.get(name) ?? 0) + 1);
+  if (dispatches > 0) rawDispatches.set(name, (rawDispatches.get(name) ?? 0) + dispatches);
+}
+
+/**
+ * Dispatches the kit recorded into tfjs's command encoder itself, outside tfjs's
+ * `runWebGPUProgram` (so that a benchmark counting that function's calls can add them), by kernel.
+ *
+ * @example
+ * ```ts
+ * webGpuRawDispatches()["RMSPropUpdate"]; // one per weight tensor per step
+ * ```
+ */
+export function webGpuRawDispatches(): Record<string, number> {
+  return Object.fromEntries(rawDispatches);
 }
 
 /**

@@ -24,6 +24,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { nativeBatchNormTraining } from "../backend/native_bnorm_train.ts";
+import { webGpuBatchNormTraining } from "../backend/webgpu_bnorm.ts";
+import { webGpuReluGradFromOutput } from "../backend/webgpu_relu.ts";
 
 /**
  * A training-mode BatchNorm's output and the batch statistics it used. The statistics are kept
@@ -117,7 +119,9 @@ export function registerReluGradientFromOutput(): void {
     outputsToSave: [true],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [y] = saved as [tf.Tensor];
-      return { x: () => tf.mul(dy as tf.Tensor, tf.step(y)) };
+      // On webgpu one fused dispatch (lib/backend/webgpu_relu.ts), the same values.
+      const grad = dy as tf.Tensor;
+      return { x: () => webGpuReluGradFromOutput(grad, y) ?? tf.mul(grad, tf.step(y)) };
     },
   });
 }
@@ -159,11 +163,15 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
     }
     return tf.tidy(() => {
       const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
+      const decay = 1 - bn.momentum;
+      // On webgpu: fused programs that also update the moving averages (webgpu_bnorm.ts).
+      const moving = { movingMean: bn.movingMean, movingVariance: bn.movingVariance, decay };
+      const fused = webGpuBatchNormTraining(x, gamma, beta, bn.epsilon, moving);
+      if (fused) return fused.y;
       // oneDNN's kernels when the native path is on (unless KIT_NATIVE_BN=0), else the
       // closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
       const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
         batchNormTraining(x, gamma, beta, bn.epsilon);
-      const decay = 1 - bn.momentum;
       for (
         const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const
       ) {

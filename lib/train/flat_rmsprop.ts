@@ -16,6 +16,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { webGpuRmsPropUpdate } from "../backend/webgpu_rmsprop.ts";
 
 /** The base class's per-weight state (private in its typings). */
 interface RmsState {
@@ -74,7 +75,14 @@ export class FlatRMSPropOptimizer extends tf.RMSPropOptimizer {
       squares.push(state.accumulatedMeanSquares[i]!.variable);
       moments.push(state.accumulatedMoments[i]!.variable);
     });
-    if (values.length > 0) {
+    // On webgpu: one fused dispatch per weight instead of concatenations and splits.
+    const settings = {
+      learningRate: this.learningRate,
+      decay: this.decay,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+    };
+    if (values.length > 0 && !webGpuRmsPropUpdate(values, grads, squares, moments, settings)) {
       tf.tidy(() => {
         const g = flat(grads);
         const ms = tf.add(

@@ -22,7 +22,7 @@ export type TrainBatch = {
   readonly weights: tf.Tensor2D;
 };
 
-/** What a step reports, read back from the device once per step. */
+/** What a step reports, read back from the device. */
 export interface StepResult {
   /** The total loss before the update. */
   readonly loss: number;
@@ -45,22 +45,40 @@ export function trainableVariables(net: PoseModel): tf.Variable[] {
 }
 
 /**
- * Runs one training step and reads back the loss and its terms. BatchNorm runs on batch
- * statistics and updates its moving averages (except in frozen layers); only trainable weights
- * get gradients; every intermediate tensor is freed.
+ * A step whose update is queued on the device but whose loss is not read back yet: the device
+ * keeps `report` (`[total, part 1, part 2, ...]`) until {@link readSteps} reads it.
+ */
+export interface PendingStep {
+  /** `[1 + parts]`: the total loss, then its terms in `layout` order. */
+  readonly report: tf.Tensor1D;
+  readonly layout: readonly { stack: number | "msr"; factor: number }[];
+  /** Kept only when asked for (`trainStep` reads it; the training loop does not). */
+  readonly keypointWeights?: tf.Tensor2D;
+}
+
+/** A step's loss and its terms, as the training loop logs them. */
+export type StepLosses = Omit<StepResult, "keypointWeights">;
+
+/**
+ * Runs one training step without waiting for the device: forward, loss, gradients and the
+ * optimiser update are queued, and the loss stays on the device (no host round trip). BatchNorm
+ * runs on batch statistics and updates its moving averages (except in frozen layers); only
+ * trainable weights get gradients; every intermediate tensor is freed. The caller owns the
+ * returned tensors: pass them to {@link readSteps} (which frees them) or dispose them.
  *
  * @example
  * ```ts
- * const opt = tf.train.rmsprop(2.5e-4);
- * const { loss, parts } = await trainStep(net, opt, { images, targets, weights }, lossDefaults);
+ * const pending = [trainStepQueued(net, opt, batch1, loss), trainStepQueued(net, opt, batch2, loss)];
+ * const [first, second] = await readSteps(pending); // one readback for both
  * ```
  */
-export async function trainStep(
+export function trainStepQueued(
   net: PoseModel,
   optimizer: tf.Optimizer,
   batch: TrainBatch,
   lossCfg: LossConfig,
-): Promise<StepResult> {
+  opts: { keypointWeights?: boolean } = {},
+): PendingStep {
   validateLossConfig(lossCfg);
   const vars = trainableVariables(net);
   if (vars.length === 0) {
@@ -82,20 +100,128 @@ export async function trainStep(
       layout = parts.map(({ stack, factor }) => ({ stack, factor }));
       // One tensor to read back: [total, part 1, part 2, ...].
       report = tf.keep(tf.stack([total, ...parts.map((p) => p.loss)]) as tf.Tensor1D);
-      keypointWeights = tf.keep(kw);
+      if (opts.keypointWeights) keypointWeights = tf.keep(kw);
       return total;
     }, vars);
     optimizer.applyGradients(grads);
     tf.dispose(grads);
     value.dispose();
-    const [values, kw] = await Promise.all([report!.array(), keypointWeights!.array()]);
+    return { report: report!, layout, keypointWeights };
+  } catch (e) {
+    report?.dispose();
+    keypointWeights?.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Reads the losses of queued steps back in one host round trip (the reports stacked on the
+ * device into `[steps, 1 + parts]`) and frees their tensors, also when the read fails.
+ *
+ * @example
+ * ```ts
+ * const [{ loss, parts }] = await readSteps([trainStepQueued(net, opt, batch, lossCfg)]);
+ * ```
+ */
+export async function readSteps(pending: readonly PendingStep[]): Promise<StepLosses[]> {
+  if (pending.length === 0) return [];
+  try {
+    const width = pending[0]!.report.shape[0];
+    // Shapes differ only when the loss changed mid-run (a stage switch): then one read each.
+    const same = pending.every((p) => p.report.shape[0] === width);
+    const rows: Float32Array[] = [];
+    if (pending.length === 1) {
+      rows.push((await pending[0]!.report.data()) as Float32Array);
+    } else if (same) {
+      const all = tf.stack(pending.map((p) => p.report)) as tf.Tensor2D; // [steps, width]
+      try {
+        const data = (await all.data()) as Float32Array;
+        for (let i = 0; i < pending.length; i++) {
+          rows.push(data.subarray(i * width, (i + 1) * width));
+        }
+      } finally {
+        all.dispose();
+      }
+    } else {
+      for (const p of pending) rows.push((await p.report.data()) as Float32Array);
+    }
+    return pending.map((p, i) => ({
+      loss: rows[i]![0]!,
+      parts: p.layout.map((l, j) => ({ ...l, loss: rows[i]![j + 1]! })),
+    }));
+  } finally {
+    for (const p of pending) {
+      p.report.dispose();
+      p.keypointWeights?.dispose();
+    }
+  }
+}
+
+/**
+ * Runs one training step and reads back the loss, its terms and the keypoint weights (a host
+ * round trip per call; the training loop batches its reads with {@link trainStepQueued}).
+ *
+ * @example
+ * ```ts
+ * const opt = tf.train.rmsprop(2.5e-4);
+ * const { loss, parts } = await trainStep(net, opt, { images, targets, weights }, lossDefaults);
+ * ```
+ */
+export async function trainStep(
+  net: PoseModel,
+  optimizer: tf.Optimizer,
+  batch: TrainBatch,
+  lossCfg: LossConfig,
+): Promise<StepResult> {
+  const pending = trainStepQueued(net, optimizer, batch, lossCfg, { keypointWeights: true });
+  try {
+    const [values, kw] = await Promise.all([
+      pending.report.array(),
+      pending.keypointWeights!.array(),
+    ]);
     return {
       loss: values[0]!,
-      parts: layout.map((p, i) => ({ ...p, loss: values[i + 1]! })),
+      parts: pending.layout.map((p, i) => ({ ...p, loss: values[i + 1]! })),
       keypointWeights: kw,
     };
   } finally {
-    report?.dispose();
-    keypointWeights?.dispose();
+    pending.report.dispose();
+    pending.keypointWeights?.dispose();
   }
+}
+
+/** The most steps a loop runs between two readbacks, whatever `output.logEvery` says. */
+export const MAX_STEPS_PER_READBACK = 100;
+
+let deferOverride: boolean | undefined;
+
+/**
+ * How many steps the training loop runs between readbacks of their losses. On webgpu a readback
+ * stalls the host until the device has drained its queue, so the loop reads the losses only when
+ * it logs (every `output.logEvery` steps, at most {@link MAX_STEPS_PER_READBACK}); on cpu and wasm
+ * a readback is a copy, and the loop reads every step. {@link setDeferredReadback} overrides the
+ * choice (tests, benchmarks).
+ *
+ * @example
+ * ```ts
+ * stepsPerReadback(10); // 10 on webgpu, 1 on cpu and wasm
+ * ```
+ */
+export function stepsPerReadback(logEvery: number): number {
+  const defer = deferOverride ?? tf.getBackend() === "webgpu";
+  return defer ? Math.max(1, Math.min(logEvery, MAX_STEPS_PER_READBACK)) : 1;
+}
+
+/**
+ * Forces deferred readbacks on (`true`) or off (`false`) on every backend, or back to the
+ * default (`undefined`: deferred on webgpu only); for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * setDeferredReadback(true); // the cpu backend now reads losses every logEvery steps too
+ * setDeferredReadback(undefined);
+ * ```
+ */
+export function setDeferredReadback(on: boolean | undefined): void {
+  deferOverride = on;
 }

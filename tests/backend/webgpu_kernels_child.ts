@@ -93,33 +93,39 @@ function relError(got: Float32Array, ref: Float32Array): number {
   return maxDiff / maxRef;
 }
 
-const found = await probeAdapter({ gl: true });
-if (!found) {
-  console.log(JSON.stringify({ adapter: null }));
-  Deno.exit(0);
-}
-const results = [];
-for (const [i, c] of FILTER_CASES.entries()) {
-  const dyShape = outShape(c);
-  const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
-  const x = randomArray(size(c.x), 3 * i + 1);
-  const w = randomArray(size(c.filter), 3 * i + 2);
-  const dy = randomArray(size(dyShape), 3 * i + 3);
+// Only as a script: webgpu_kernels_test.ts imports FILTER_CASES from here, and the test runner
+// must not load libEGL itself.
+async function main(): Promise<void> {
+  const found = await probeAdapter({ gl: true });
+  if (!found) {
+    console.log(JSON.stringify({ adapter: null }));
+    Deno.exit(0);
+  }
+  const results = [];
+  for (const [i, c] of FILTER_CASES.entries()) {
+    const dyShape = outShape(c);
+    const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(size(c.x), 3 * i + 1);
+    const w = randomArray(size(c.filter), 3 * i + 2);
+    const dy = randomArray(size(dyShape), 3 * i + 3);
+    await initBackend("cpu", () => {});
+    const ref = await grads(c, x, w, dy);
+    await initBackend("webgpu", () => {});
+    const got = await grads(c, x, w, dy);
+    const m = dyShape[0] * dyShape[1] * dyShape[2];
+    results.push({
+      name: c.name,
+      dwShape: got.dw.shape,
+      dxShape: got.dx.shape,
+      slices: planSplit(m, c.filter[0] * c.filter[1] * c.filter[2], c.filter[3]).slices,
+      dwError: relError(got.dw.values, ref.dw.values),
+      dxError: relError(got.dx.values, ref.dx.values),
+    });
+  }
   await initBackend("cpu", () => {});
-  const ref = await grads(c, x, w, dy);
-  await initBackend("webgpu", () => {});
-  const got = await grads(c, x, w, dy);
-  const m = dyShape[0] * dyShape[1] * dyShape[2];
-  results.push({
-    name: c.name,
-    dwShape: got.dw.shape,
-    dxShape: got.dx.shape,
-    slices: planSplit(m, c.filter[0] * c.filter[1] * c.filter[2], c.filter[3]).slices,
-    dwError: relError(got.dw.values, ref.dw.values),
-    dxError: relError(got.dx.values, ref.dx.values),
-  });
+  releaseWebGpu();
+  const kitRuns = webGpuKernelRuns();
+  console.log(JSON.stringify({ adapter: found.report.description, kitRuns, results }));
 }
-await initBackend("cpu", () => {});
-releaseWebGpu();
-const kitRuns = webGpuKernelRuns();
-console.log(JSON.stringify({ adapter: found.report.description, kitRuns, results }));
+
+if (import.meta.main) await main();
