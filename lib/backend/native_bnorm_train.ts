@@ -17,7 +17,7 @@
  * {@link nativeBatchNormTraining} is the op: the same contract as lib/models' closed-form
  * `batchNormTraining` (channels last, γ and β of one value per channel), and `undefined` when
  * the native path cannot take it (another backend, oneDNN not loaded or switched off with
- * `KIT_NATIVE=0` or `KIT_NATIVE_BN=0`, another dtype), so a caller keeps its tfjs path for those.
+ * `KIT_NATIVE=0`, `KIT_NATIVE_BN` not `1`, another dtype), so a caller keeps its tfjs path for those.
  *
  * @module
  */
@@ -143,20 +143,22 @@ export function registerNativeBatchNormTraining(
 }
 
 /**
- * Whether training BatchNorm may run on oneDNN (when the native path is loaded and on): yes
- * unless `KIT_NATIVE_BN=0`, which keeps the closed form in tfjs ops for batch normalisation
- * while the convolutions stay native (to compare the two, or to rule this path out).
+ * Whether training BatchNorm may run on oneDNN (when the native path is loaded and on): only with
+ * `KIT_NATIVE_BN=1`. It is opt-in because oneDNN 2.6's backward pass has a slow mode on this
+ * layout: in a 1x32 hourglass step (batch 8, 64 px) its 53 calls took 3.3 ms on average and up
+ * to 14 ms on 16-channel layers (DNNL_VERBOSE), and two of three runs spent 2.7x the CPU per step
+ * of the closed form in tfjs ops (bench/RESULTS.md). Its values match the closed form's.
  *
  * @example
  * ```ts
- * nativeBatchNormTrainingOn(); // true unless KIT_NATIVE_BN=0
+ * nativeBatchNormTrainingOn(); // false unless KIT_NATIVE_BN=1
  * ```
  */
 export function nativeBatchNormTrainingOn(): boolean {
   try {
-    return Deno.env.get("KIT_NATIVE_BN") !== "0";
+    return Deno.env.get("KIT_NATIVE_BN") === "1";
   } catch {
-    return true; // no env permission: the default
+    return false; // no env permission: the default
   }
 }
 

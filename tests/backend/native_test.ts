@@ -158,43 +158,49 @@ Deno.test({
   ignore: !status.loaded,
   ...BACKEND_TEST,
   fn: async () => {
-    for (const shape of [[2, 5, 4, 6], [3, 7]]) {
-      const c = shape[shape.length - 1]!;
-      const inputs = () => [rand(shape, 1), rand([c], 2), rand([c], 3)] as const;
-      const f = (native: boolean) => () => {
-        const [x, gamma, beta] = inputs();
-        const weight = rand(shape, 9);
-        const bn = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          const r = native
-            ? nativeBatchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3)
-            : batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
-          if (!r) throw new Error("the native path refused a float32 channels-last input");
-          return r;
+    Deno.env.set("KIT_NATIVE_BN", "1"); // opt-in: see nativeBatchNormTrainingOn
+    try {
+      for (const shape of [[2, 5, 4, 6], [3, 7]]) {
+        const c = shape[shape.length - 1]!;
+        const inputs = () => [rand(shape, 1), rand([c], 2), rand([c], 3)] as const;
+        const f = (native: boolean) => () => {
+          const [x, gamma, beta] = inputs();
+          const weight = rand(shape, 9);
+          const bn = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const r = native
+              ? nativeBatchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3)
+              : batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3);
+            if (!r) throw new Error("the native path refused a float32 channels-last input");
+            return r;
+          };
+          const { y, mean, variance } = bn(x, gamma, beta);
+          const grads = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const r = bn(x, g, b);
+            tf.dispose([r.mean, r.variance]);
+            return r.y.mul(weight).sum();
+          })([x, gamma, beta]);
+          return [y, mean, variance, ...grads];
         };
-        const { y, mean, variance } = bn(x, gamma, beta);
-        const grads = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          const r = bn(x, g, b);
-          tf.dispose([r.mean, r.variance]);
-          return r.y.mul(weight).sum();
-        })([x, gamma, beta]);
-        return [y, mean, variance, ...grads];
-      };
-      const native = await run("native", f(true));
-      const cpu = await run("cpu", f(false));
-      for (const e of relativeErrors(native, cpu)) {
-        assertLess(e, 1e-4, `[${shape}]: relative error ${e}`);
+        const native = await run("native", f(true));
+        const cpu = await run("cpu", f(false));
+        for (const e of relativeErrors(native, cpu)) {
+          assertLess(e, 1e-4, `[${shape}]: relative error ${e}`);
+        }
       }
+      await initBackend("cpu", () => {});
+      assertEquals(
+        nativeBatchNormTraining(tf.ones([2, 3]), tf.ones([3]), tf.zeros([3]), 1e-3),
+        undefined,
+      );
+    } finally {
+      Deno.env.delete("KIT_NATIVE_BN");
     }
-    await initBackend("cpu", () => {});
-    assertEquals(
-      nativeBatchNormTraining(tf.ones([2, 3]), tf.ones([3]), tf.zeros([3]), 1e-3),
-      undefined,
-    );
   },
 });
 
 Deno.test({
-  name: `a model's BatchNorm layer trains on oneDNN's kernels when native, with the cpu ` +
+  name:
+    `a model's BatchNorm layer trains on oneDNN's kernels when native and asked for, with the cpu ` +
     `backend's output, gradients and moving statistics${SKIP}`,
   ignore: !status.loaded,
   ...BACKEND_TEST,
@@ -225,7 +231,14 @@ Deno.test({
       return kept;
     };
     const before = nativeCallCounts.KitBatchNormTrainingGrad?.native ?? 0;
-    const native = await run("native", f);
+    // Opt-in (see nativeBatchNormTrainingOn); without it the layer takes the closed form.
+    Deno.env.set("KIT_NATIVE_BN", "1");
+    let native: Float32Array[];
+    try {
+      native = await run("native", f);
+    } finally {
+      Deno.env.delete("KIT_NATIVE_BN");
+    }
     assertEquals(nativeCallCounts.KitBatchNormTrainingGrad?.native, before + 2);
     const cpu = await run("cpu", f);
     for (const e of relativeErrors(native, cpu)) assertLess(e, 1e-4, `relative error ${e}`);
