@@ -555,7 +555,16 @@ async function main(args: string[]): Promise<void> {
       if (!/^[\w.-]+$/.test(tag) || tag.startsWith("torch")) {
         throw new KitError(`--tag ${tag}: letters, digits, . - _ only, not starting with "torch"`);
       }
-      await replayKit(cfg, replay, tag, kitDescription);
+      const losses = await replayKit(cfg, replay, tag, kitDescription);
+      try {
+        await Deno.stat(join(dir, "torch64_result.json"));
+      } catch {
+        console.log(
+          `replay saved as ${tag} in ${dir} (last loss ${losses.at(-1)}); no float64 twin ` +
+            `there yet to compare with (torch64_result.json)`,
+        );
+        return;
+      }
     }
     console.log(formatComparison(await compareRuns(cfg, dir, { score: flags.eval === true })));
     return;
