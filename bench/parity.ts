@@ -12,7 +12,13 @@
  * ```
  * deno task parity                                    # hourglass, mss-msr (Eq. 2), mssh; 20 steps
  * deno task parity --model hourglass --steps 1000 --eval --every 50
+ * deno task parity --model hourglass --steps 1000 --eval --keep D --twin-variant no-mkldnn
+ * KIT_NATIVE=0 deno task parity --replay D/hourglass --tag kit-xnnpack   # the kit again
+ * deno task parity --compare D/hourglass --eval   # every kept run against float64, with PCKh
  * ```
+ *
+ * The last three measure float32 rounding noise: runs that differ only in summation order
+ * (bench/parity_compare.ts).
  *
  * Data goes through files: `manifest.json`, `weights.bin`, `batches.bin` (raw float32) in a
  * temporary directory (`--keep DIR` keeps them), and the twin's `torch_result.json` and
