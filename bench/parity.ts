@@ -12,7 +12,13 @@
  * ```
  * deno task parity                                    # hourglass, mss-msr (Eq. 2), mssh; 20 steps
  * deno task parity --model hourglass --steps 1000 --eval --every 50
+ * deno task parity --model hourglass --steps 1000 --eval --keep D --twin-variant no-mkldnn
+ * KIT_NATIVE=0 deno task parity --replay D/hourglass --tag kit-xnnpack   # the kit again
+ * deno task parity --compare D/hourglass --eval   # every kept run against float64, with PCKh
  * ```
+ *
+ * The last three measure float32 rounding noise: runs that differ only in summation order
+ * (bench/parity_compare.ts).
  *
  * Data goes through files: `manifest.json`, `weights.bin`, `batches.bin` (raw float32) in a
  * temporary directory (`--keep DIR` keeps them), and the twin's `torch_result.json` and
@@ -22,8 +28,13 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { join } from "@std/path";
-import { BACKEND_CHOICES, type BackendRequest, initBackend } from "../lib/backend/select.ts";
+import { basename, join } from "@std/path";
+import {
+  BACKEND_CHOICES,
+  type BackendRequest,
+  describeChoice,
+  initBackend,
+} from "../lib/backend/select.ts";
 import { choiceFlag, numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
 import { openPipeline } from "../lib/data/pipeline.ts";
 import { KitError } from "../lib/io/errors.ts";
@@ -44,6 +55,14 @@ import { validate } from "../lib/eval/validate.ts";
 import { makeOptimizer, setLearningRate } from "../lib/train/optimizer.ts";
 import { learningRate, stageAt } from "../lib/train/schedule.ts";
 import { trainStep } from "../lib/train/step.ts";
+import {
+  compareRuns,
+  formatComparison,
+  replayKit,
+  TWIN_VARIANTS,
+  type TwinVariant,
+  variantTag,
+} from "./parity_compare.ts";
 import { findTorchPython } from "./torch.ts";
 
 const DEFAULT_CONFIG = new URL("../configs/synth_hourglass_tiny.json", import.meta.url).pathname;
@@ -59,7 +78,13 @@ const USAGE = `usage: deno task parity [options]
   --every N         print every N-th step in the table (default: every step up to 40 steps)
   --backend B       auto|webgpu|wasm|cpu for the kit (default auto)
   --threads N       PyTorch CPU threads (default 1)
-  --skip-float64      skip the float64 run of the twin (the float32 rounding floor)
+  --skip-float64    skip the float64 run of the twin (the float32 rounding floor)
+  --twin-variant V  also train the float32 twin with another summation order: threads-2
+                    (2 PyTorch threads) or no-mkldnn (im2col + GEMM convolutions); repeatable
+  --replay DIR      train the kit again on the batches and initial weights a run kept in DIR
+                    (DIR = the --keep directory/model kind), on this --backend; saved as --tag
+  --tag NAME        the replay's name in DIR (default kit-<backend>)
+  --compare DIR     every run kept in DIR against the float64 twin; with --eval, their PCKh
   --keep DIR        write the exchanged files in DIR and keep them (default: a temporary dir)
   --json            print the results as one JSON line at the end`;
 
@@ -264,8 +289,12 @@ export interface ParityOptions {
    * PyTorch's own losses, the floor any float32 implementation can be held to.
    */
   readonly floor?: boolean;
+  /** Extra float32 runs of the twin, saved as `torch-<variant>` (see `compareRuns`). */
+  readonly variants?: readonly TwinVariant[];
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
+  /** The kit's backend in words, recorded in `kit_result.json` (default: tfjs's backend name). */
+  readonly kitDescription?: string;
 }
 
 /**
@@ -358,8 +387,17 @@ export async function runParity(cfg: ExperimentConfig, opts: ParityOptions): Pro
   await Deno.writeTextFile(join(opts.dir, "manifest.json"), JSON.stringify(manifest));
   const twin = await runTwin(opts, "torch", []);
   const floor = opts.floor === false ? undefined : await runTwin(opts, "torch64", ["--float64"]);
+  for (const v of opts.variants ?? []) await runTwin(opts, variantTag(v), [...TWIN_VARIANTS[v]]);
   const final = await exportWeights(net);
   await Deno.writeFile(join(opts.dir, "kit_weights.bin"), new Uint8Array(final.values.buffer));
+  await Deno.writeTextFile(
+    join(opts.dir, "kit_result.json"),
+    JSON.stringify({
+      losses: kitLosses,
+      seconds: kitSeconds,
+      backend: opts.kitDescription ?? tf.getBackend(),
+    }),
+  );
   const rel = (a: readonly number[], b: readonly number[]) =>
     a.map((x, i) => Math.abs(x - b[i]!) / Math.abs(b[i]!));
   const relDiff = rel(kitLosses, twin.losses);
@@ -480,9 +518,9 @@ export function formatParity(r: ParityResult, every = 1): string {
 
 async function main(args: string[]): Promise<void> {
   const flags = parseFlags(args, {
-    string: ["config", "steps", "every", "backend", "threads", "keep"],
+    string: ["config", "steps", "every", "backend", "threads", "keep", "replay", "tag", "compare"],
     boolean: ["eval", "json", "skip-float64"],
-    collect: ["model", "set"],
+    collect: ["model", "set", "twin-variant"],
   }, USAGE);
   const kinds = ((flags.model as string[] | undefined) ?? []).length > 0
     ? (flags.model as string[]).map((k) => choiceFlag({ _: [], k }, "k", MODEL_KINDS, "hourglass"))
@@ -493,6 +531,9 @@ async function main(args: string[]): Promise<void> {
     integer: true,
   });
   const threads = numberFlag(flags, "threads", 1, { min: 1, integer: true });
+  const variants = ((flags["twin-variant"] as string[] | undefined) ?? []).map((v) =>
+    choiceFlag({ _: [], v }, "v", Object.keys(TWIN_VARIANTS), "threads-2") as TwinVariant
+  );
   const backend = choiceFlag(flags, "backend", BACKEND_CHOICES, "auto") as BackendRequest;
   const found = await findTorchPython();
   if ("skipped" in found) throw new KitError(found.skipped);
@@ -500,7 +541,33 @@ async function main(args: string[]): Promise<void> {
     (flags.config as string | undefined) ?? DEFAULT_CONFIG,
     (flags.set as string[] | undefined) ?? [],
   );
-  await initBackend(backend);
+  const kitDescription = describeChoice(await initBackend(backend, (l) => console.error(l)));
+  const replay = flags.replay as string | undefined;
+  const compare = flags.compare as string | undefined;
+  if (replay !== undefined || compare !== undefined) {
+    // One kept directory: its model kind is the directory's name (`--keep D` wrote D/<kind>).
+    const dir = (replay ?? compare)!;
+    const kind = choiceFlag({ _: [], k: basename(dir) }, "k", MODEL_KINDS, "hourglass");
+    const cfg = parityExperiment(base, kind);
+    if (replay !== undefined) {
+      const tag = (flags.tag as string | undefined) ?? `kit-${tf.getBackend()}`;
+      if (!/^[\w.-]+$/.test(tag) || tag.startsWith("torch")) {
+        throw new KitError(`--tag ${tag}: letters, digits, . - _ only, not starting with "torch"`);
+      }
+      const losses = await replayKit(cfg, replay, tag, kitDescription);
+      try {
+        await Deno.stat(join(dir, "torch64_result.json"));
+      } catch {
+        console.log(
+          `replay saved as ${tag} in ${dir} (last loss ${losses.at(-1)}); no float64 twin ` +
+            `there yet to compare with (torch64_result.json)`,
+        );
+        return;
+      }
+    }
+    console.log(formatComparison(await compareRuns(cfg, dir, { score: flags.eval === true })));
+    return;
+  }
   const keep = flags.keep as string | undefined;
   const root = keep ?? await Deno.makeTempDir({ prefix: "posekit-parity-" });
   const results: ParityResult[] = [];
@@ -514,10 +581,17 @@ async function main(args: string[]): Promise<void> {
         threads,
         eval: flags.eval === true,
         floor: flags["skip-float64"] !== true,
+        variants,
         log: (line) => console.error(line),
+        kitDescription,
       });
       results.push(r);
       console.log(formatParity(r, every));
+      if (r.floor) {
+        // Every run against the float64 twin; with --eval, each one's PCKh (kit and torch again).
+        const rows = await compareRuns(cfg, join(root, kind), { score: flags.eval === true });
+        console.log(formatComparison(rows));
+      }
     }
   } finally {
     if (!keep) await Deno.remove(root, { recursive: true }).catch(() => {});

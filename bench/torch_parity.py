@@ -307,9 +307,14 @@ def main(argv):
                    help="torch.optim.RMSprop (eps outside the square root) instead of the kit's rule")
     p.add_argument("--float64", action="store_true",
                    help="train in float64: the reference for how far float32 rounding alone drifts")
+    p.add_argument("--no-mkldnn", action="store_true",
+                   help="convolutions without oneDNN (PyTorch's im2col + GEMM): the same "
+                        "arithmetic summed in another order, to measure float32 rounding chaos")
     p.add_argument("--tag", default="torch", help="output names: TAG_result.json, TAG_weights.bin")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    if a.no_mkldnn:
+        torch.backends.mkldnn.enabled = False
     with open(os.path.join(a.dir, "manifest.json")) as f:
         m = json.load(f)
     cfg, loss, opt_cfg, groups = m["model"], m["loss"], m["optimizer"], m["groups"]
@@ -384,7 +389,7 @@ def main(argv):
                    "runningVar": "pytorch" if a.torch_running_var else "kit",
                    "optimizer": (opt_cfg["name"] if opt_cfg["name"] != "rmsprop" else
                                  "torch.optim.RMSprop" if a.torch_rmsprop else "kit RMSprop"),
-                   "dtype": str(dtype)}, f)
+                   "dtype": str(dtype), "mkldnn": torch.backends.mkldnn.enabled}, f)
 
 
 if __name__ == "__main__":
