@@ -112,32 +112,19 @@ class FilterGradGemmProgram implements WebGpuProgram {
   }
 
   getUserCode(): string {
-    // A: four consecutive K columns of one M row (one input pixel's channels when vec4).
+    // A: four consecutive K columns of one M row (one input pixel's channels when vec4), each
+    // found by inputAt: GEMM column k of output pixel (b, ho, wo) is filter tap (r, c) of input
+    // channel ci, read from x unless it falls in the padding (-1).
     const loadA = this.xVec4
       ? `
-      let r = k / (uniforms.filterW * uniforms.inC);
-      let rest = k - r * uniforms.filterW * uniforms.inC;
-      let c = rest / uniforms.inC;
-      let ci = rest - c * uniforms.inC;
-      let hi = ho * uniforms.strideH - uniforms.padTop + r;
-      let wi = wo * uniforms.strideW - uniforms.padLeft + c;
-      if (k >= uniforms.gemmK || hi < 0 || hi >= uniforms.inH || wi < 0 || wi >= uniforms.inW) {
-        return vec4<f32>(0.0);
-      }
-      return x[(((b * uniforms.inH + hi) * uniforms.inW + wi) * uniforms.inC + ci) / 4];`
+      let i = inputAt(b, ho, wo, k);
+      if (i < 0) { return vec4<f32>(0.0); }
+      return x[i / 4];`
       : `
       var v = vec4<f32>(0.0);
       for (var j = 0; j < 4; j++) {
-        let kj = k + j;
-        let r = kj / (uniforms.filterW * uniforms.inC);
-        let rest = kj - r * uniforms.filterW * uniforms.inC;
-        let c = rest / uniforms.inC;
-        let ci = rest - c * uniforms.inC;
-        let hi = ho * uniforms.strideH - uniforms.padTop + r;
-        let wi = wo * uniforms.strideW - uniforms.padLeft + c;
-        if (kj < uniforms.gemmK && hi >= 0 && hi < uniforms.inH && wi >= 0 && wi < uniforms.inW) {
-          v[j] = x[((b * uniforms.inH + hi) * uniforms.inW + wi) * uniforms.inC + ci];
-        }
+        let i = inputAt(b, ho, wo, k + j);
+        if (i >= 0) { v[j] = x[i]; }
       }
       return v;`;
     const loadB = this.dyVec4
@@ -156,6 +143,19 @@ class FilterGradGemmProgram implements WebGpuProgram {
     return `
     var<workgroup> aTile : array<vec4<f32>, ${TILE_M * THREADS}>;
     var<workgroup> bTile : array<vec4<f32>, ${TILE_M * THREADS}>;
+
+    fn inputAt(b : i32, ho : i32, wo : i32, k : i32) -> i32 {
+      let r = k / (uniforms.filterW * uniforms.inC);
+      let rest = k - r * uniforms.filterW * uniforms.inC;
+      let c = rest / uniforms.inC;
+      let ci = rest - c * uniforms.inC;
+      let hi = ho * uniforms.strideH - uniforms.padTop + r;
+      let wi = wo * uniforms.strideW - uniforms.padLeft + c;
+      if (k >= uniforms.gemmK || hi < 0 || hi >= uniforms.inH || wi < 0 || wi >= uniforms.inW) {
+        return -1;
+      }
+      return ((b * uniforms.inH + hi) * uniforms.inW + wi) * uniforms.inC + ci;
+    }
 
     fn loadA(m : i32, mEnd : i32, k : i32) -> vec4<f32> {
       if (m >= mEnd) { return vec4<f32>(0.0); }
