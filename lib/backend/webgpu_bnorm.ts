@@ -15,6 +15,10 @@
  * workgroup memory; the sums are in a different order from tfjs's, so results agree to float
  * rounding (tests/backend/webgpu_fused_test.ts: relative 1e-4 against the cpu backend).
  *
+ * Kept whole (~400 lines): the four programs and the moving-average update share the chunk plan
+ * and the `[2, C]` statistics layout, and the entry point ties them into one gradient; split,
+ * each file would need the others to be read.
+ *
  * @module
  */
 
