@@ -32,6 +32,40 @@ export interface HostCost {
 }
 
 /**
+ * Counts GPU to host copies (the backend's `getBufferData` and `readSync`) from now until
+ * `restore()`, which puts the backend's own methods back.
+ *
+ * @example
+ * ```ts
+ * const counter = countReadbacks(tf.backend() as never);
+ * await step();
+ * counter.count; // readbacks during the step
+ * counter.restore();
+ * ```
+ */
+export function countReadbacks(
+  backend: Pick<WebGpuInternals, "getBufferData" | "readSync">,
+): { count: number; restore(): void } {
+  const { getBufferData, readSync } = backend;
+  const counter = {
+    count: 0,
+    restore() {
+      backend.getBufferData = getBufferData;
+      backend.readSync = readSync;
+    },
+  };
+  backend.getBufferData = function (buffer) {
+    counter.count++;
+    return getBufferData.call(this, buffer);
+  };
+  backend.readSync = function (dataId) {
+    counter.count++;
+    return readSync.call(this, dataId);
+  };
+  return counter;
+}
+
+/**
  * Runs `step` `steps` times and returns the readbacks and pool growth of each run.
  *
  * @example
@@ -44,26 +78,17 @@ export async function hostCost(
   step: (i: number) => Promise<void>,
   steps: number,
 ): Promise<HostCost[]> {
-  let readbacks = 0;
-  const { getBufferData, readSync } = backend;
-  backend.getBufferData = function (buffer) {
-    readbacks++;
-    return getBufferData.call(this, buffer);
-  };
-  backend.readSync = function (dataId) {
-    readbacks++;
-    return readSync.call(this, dataId);
-  };
+  const readbacks = countReadbacks(backend);
   const pool = () => backend.bufferManager.numUsedBuffers + backend.bufferManager.numFreeBuffers;
   const perStep: HostCost[] = [];
   try {
     for (let i = 0; i < steps; i++) {
       const before = { bytes: backend.bufferManager.numBytesAllocated, buffers: pool() };
-      readbacks = 0;
+      readbacks.count = 0;
       await step(i);
       const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
       perStep.push({
-        readbacks,
+        readbacks: readbacks.count,
         newBuffers: pool() - before.buffers,
         newBytes: backend.bufferManager.numBytesAllocated - before.bytes,
         poolBytes: backend.bufferManager.numBytesAllocated,
@@ -72,8 +97,7 @@ export async function hostCost(
       });
     }
   } finally {
-    backend.getBufferData = getBufferData;
-    backend.readSync = readSync;
+    readbacks.restore();
   }
   return perStep;
 }

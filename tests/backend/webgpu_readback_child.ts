@@ -19,16 +19,10 @@ import { runEpoch } from "../../lib/train/epoch.ts";
 import { RunLog } from "../../lib/train/log.ts";
 import { makeOptimizer } from "../../lib/train/optimizer.ts";
 import { stepsPerReadback } from "../../lib/train/step.ts";
+import { countReadbacks, type WebGpuInternals } from "../../bench/webgpu_host.ts";
 
 /** Steps of the epoch, and the logging interval (the readback interval on webgpu). */
 export const STEPS = 12, LOG_EVERY = 5;
-
-/** The parts of tfjs-backend-webgpu's backend this check watches. */
-interface WebGpuInternals {
-  bufferManager: { numBytesAllocated: number };
-  getBufferData(buffer: GPUBuffer): Promise<ArrayBuffer>;
-  readSync(dataId: unknown): unknown;
-}
 
 async function main(): Promise<void> {
   const found = await probeAdapter({ gl: true });
@@ -63,16 +57,7 @@ async function main(): Promise<void> {
   } as unknown as Pipeline;
 
   const backend = tf.backend() as unknown as WebGpuInternals;
-  let readbacks = 0;
-  const { getBufferData, readSync } = backend;
-  backend.getBufferData = function (buffer) {
-    readbacks++;
-    return getBufferData.call(this, buffer);
-  };
-  backend.readSync = function (dataId) {
-    readbacks++;
-    return readSync.call(this, dataId);
-  };
+  const readbacks = countReadbacks(backend);
   const runDir = await Deno.makeTempDir();
   const reported: { step: number; readbacks: number; poolBytes: number; tensors: number }[] = [];
   const losses: number[] = [];
@@ -94,13 +79,12 @@ async function main(): Promise<void> {
     onStep: (r) =>
       void reported.push({
         step: r.step,
-        readbacks,
+        readbacks: readbacks.count,
         poolBytes: backend.bufferManager.numBytesAllocated,
         tensors: tf.memory().numTensors,
       }),
   }, { epoch: 0, step: 0, batchInEpoch: 0 } as never);
-  backend.getBufferData = getBufferData;
-  backend.readSync = readSync;
+  readbacks.restore();
   optimizer.dispose();
   net.graph.dispose();
   await Deno.remove(runDir, { recursive: true });
@@ -110,7 +94,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     adapter: found.report.description,
     perReadback,
-    readbacks,
+    readbacks: readbacks.count,
     losses,
     saves,
     reported,
