@@ -20,6 +20,7 @@ import { KitError } from "../io/errors.ts";
 import { Dnnl, DNNL_LIBRARY, DNNL_PACKAGE } from "./native_dnnl.ts";
 import { makeNativeFusedBatchNorm } from "./native_bnorm.ts";
 import { registerNativeBatchNormTraining } from "./native_bnorm_train.ts";
+import { setOmpThreads } from "./native_omp.ts";
 import {
   ConvCache,
   countNativeCall,
@@ -54,19 +55,6 @@ let cache: ConvCache | undefined;
 let enabled = true;
 let registered = false;
 let requestedThreads: number | undefined;
-
-/** libgomp's thread control: oneDNN 2.x in Debian runs on OpenMP. */
-function setOmpThreads(n: number): boolean {
-  try {
-    const gomp = Deno.dlopen("libgomp.so.1", {
-      omp_set_num_threads: { parameters: ["i32"], result: "void" },
-    });
-    gomp.symbols.omp_set_num_threads(n);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Asks for `n` native threads. Takes effect when the native library loads (before the backend

@@ -9,6 +9,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { check, DNNL, type Dnnl, execArgs, memoryDesc } from "./native_dnnl.ts";
+import { limitOmpThreads, withOmpThreads } from "./native_omp.ts";
 
 /** What a {@link BatchNormPrimitive} computes. */
 export type BatchNormKind = "inference" | "training" | "backward";
@@ -29,6 +30,7 @@ export class BatchNormPrimitive {
   readonly #prim: Deno.PointerObject;
   readonly #mems: Record<string, Deno.PointerObject> = {};
   readonly #args: Uint8Array;
+  readonly #threads: number | undefined;
 
   constructor(
     dnnl: Dnnl,
@@ -37,83 +39,92 @@ export class BatchNormPrimitive {
     channels: number,
     epsilon: number,
     has: { scale: boolean; shift: boolean },
+    /** OpenMP threads for this primitive (created and run with them); default: the pool's. */
+    threads?: number,
   ) {
     this.#dnnl = dnnl;
-    const lib = dnnl.lib;
-    const data = memoryDesc(lib, [pixels, channels, 1, 1], DNNL.TAG_NHWC);
-    const vec = memoryDesc(lib, [channels], DNNL.TAG_A);
-    const flags = (kind === "inference" ? DNNL.BNORM_GLOBAL_STATS : 0) |
-      (has.scale ? DNNL.BNORM_SCALE : 0) | (has.shift ? DNNL.BNORM_SHIFT : 0);
-    const forward = (prop: number) => {
-      const op = new Uint8Array(DNNL.OP_DESC_BYTES);
-      check(
-        lib.dnnl_batch_normalization_forward_desc_init(op, prop, data, epsilon, flags),
-        "batch normalization desc",
-      );
-      return op;
-    };
-    const primDesc = (op: Uint8Array, hint: Deno.PointerValue) =>
-      dnnl.handle(
-        (out) => lib.dnnl_primitive_desc_create(out, op, null, dnnl.engine, hint),
-        "batch normalization primitive desc",
-      );
-    let pd: Deno.PointerObject;
-    if (kind === "backward") {
-      const hint = primDesc(forward(DNNL.FORWARD_TRAINING), null);
-      const op = new Uint8Array(DNNL.OP_DESC_BYTES);
-      check(
-        lib.dnnl_batch_normalization_backward_desc_init(
-          op,
-          DNNL.BACKWARD,
-          data,
-          data,
-          epsilon,
-          flags,
-        ),
-        "batch normalization backward desc",
-      );
-      try {
-        pd = primDesc(op, hint);
-      } finally {
-        lib.dnnl_primitive_desc_destroy(hint);
-      }
-    } else {
-      pd = primDesc(
-        forward(kind === "training" ? DNNL.FORWARD_TRAINING : DNNL.FORWARD_INFERENCE),
-        null,
-      );
-    }
+    this.#threads = threads;
+    // oneDNN fixes a primitive's thread count when its descriptor is made: limit it from here.
+    const restore = threads === undefined ? () => {} : limitOmpThreads(threads);
     try {
-      this.#prim = dnnl.handle((out) => lib.dnnl_primitive_create(out, pd), "primitive");
+      const lib = dnnl.lib;
+      const data = memoryDesc(lib, [pixels, channels, 1, 1], DNNL.TAG_NHWC);
+      const vec = memoryDesc(lib, [channels], DNNL.TAG_A);
+      const flags = (kind === "inference" ? DNNL.BNORM_GLOBAL_STATS : 0) |
+        (has.scale ? DNNL.BNORM_SCALE : 0) | (has.shift ? DNNL.BNORM_SHIFT : 0);
+      const forward = (prop: number) => {
+        const op = new Uint8Array(DNNL.OP_DESC_BYTES);
+        check(
+          lib.dnnl_batch_normalization_forward_desc_init(op, prop, data, epsilon, flags),
+          "batch normalization desc",
+        );
+        return op;
+      };
+      const primDesc = (op: Uint8Array, hint: Deno.PointerValue) =>
+        dnnl.handle(
+          (out) => lib.dnnl_primitive_desc_create(out, op, null, dnnl.engine, hint),
+          "batch normalization primitive desc",
+        );
+      let pd: Deno.PointerObject;
+      if (kind === "backward") {
+        const hint = primDesc(forward(DNNL.FORWARD_TRAINING), null);
+        const op = new Uint8Array(DNNL.OP_DESC_BYTES);
+        check(
+          lib.dnnl_batch_normalization_backward_desc_init(
+            op,
+            DNNL.BACKWARD,
+            data,
+            data,
+            epsilon,
+            flags,
+          ),
+          "batch normalization backward desc",
+        );
+        try {
+          pd = primDesc(op, hint);
+        } finally {
+          lib.dnnl_primitive_desc_destroy(hint);
+        }
+      } else {
+        pd = primDesc(
+          forward(kind === "training" ? DNNL.FORWARD_TRAINING : DNNL.FORWARD_INFERENCE),
+          null,
+        );
+      }
+      try {
+        this.#prim = dnnl.handle((out) => lib.dnnl_primitive_create(out, pd), "primitive");
+      } finally {
+        lib.dnnl_primitive_desc_destroy(pd);
+      }
+      const mem = (md: Uint8Array) =>
+        dnnl.handle(
+          (out) => lib.dnnl_memory_create(out, Deno.UnsafePointer.of(md), dnnl.engine, null),
+          "memory",
+        );
+      const roles: [string, number, Uint8Array][] = [
+        ["x", DNNL.ARG_SRC, data],
+        ["mean", DNNL.ARG_MEAN, vec],
+        ["variance", DNNL.ARG_VARIANCE, vec],
+      ];
+      if (has.scale) roles.push(["scale", DNNL.ARG_SCALE, vec]);
+      // The backward pass refuses to run without the shift too (oneDNN 2.6), though unused.
+      if (has.shift) roles.push(["shift", DNNL.ARG_SHIFT, vec]);
+      if (kind === "backward") {
+        roles.push(["dy", DNNL.ARG_DIFF_DST, data], ["dx", DNNL.ARG_DIFF_SRC, data]);
+        if (has.scale) roles.push(["dscale", DNNL.ARG_DIFF_SCALE, vec]);
+        if (has.shift) roles.push(["dshift", DNNL.ARG_DIFF_SHIFT, vec]);
+      } else {
+        roles.push(["y", DNNL.ARG_DST, data]);
+      }
+      const args: [number, Deno.PointerObject][] = [];
+      for (const [role, arg, md] of roles) {
+        this.#mems[role] = mem(md);
+        args.push([arg, this.#mems[role]!]);
+      }
+      this.#args = execArgs(args);
     } finally {
-      lib.dnnl_primitive_desc_destroy(pd);
+      restore();
     }
-    const mem = (md: Uint8Array) =>
-      dnnl.handle(
-        (out) => lib.dnnl_memory_create(out, Deno.UnsafePointer.of(md), dnnl.engine, null),
-        "memory",
-      );
-    const roles: [string, number, Uint8Array][] = [
-      ["x", DNNL.ARG_SRC, data],
-      ["mean", DNNL.ARG_MEAN, vec],
-      ["variance", DNNL.ARG_VARIANCE, vec],
-    ];
-    if (has.scale) roles.push(["scale", DNNL.ARG_SCALE, vec]);
-    // The backward pass refuses to run without the shift too (oneDNN 2.6), though unused.
-    if (has.shift) roles.push(["shift", DNNL.ARG_SHIFT, vec]);
-    if (kind === "backward") {
-      roles.push(["dy", DNNL.ARG_DIFF_DST, data], ["dx", DNNL.ARG_DIFF_SRC, data]);
-      if (has.scale) roles.push(["dscale", DNNL.ARG_DIFF_SCALE, vec]);
-      if (has.shift) roles.push(["dshift", DNNL.ARG_DIFF_SHIFT, vec]);
-    } else {
-      roles.push(["y", DNNL.ARG_DST, data]);
-    }
-    const args: [number, Deno.PointerObject][] = [];
-    for (const [role, arg, md] of roles) {
-      this.#mems[role] = mem(md);
-      args.push([arg, this.#mems[role]!]);
-    }
-    this.#args = execArgs(args);
   }
 
   /** Runs on views of the wasm heap (taken after every allocation), by role. */
@@ -126,8 +137,14 @@ export class BatchNormPrimitive {
     }
     const stream = this.#dnnl.stream;
     const n = this.#args.length / 16;
-    check(lib.dnnl_primitive_execute(this.#prim, stream, n, this.#args), "execute");
-    check(lib.dnnl_stream_wait(stream), "stream wait");
+    this.#scoped(() => {
+      check(lib.dnnl_primitive_execute(this.#prim, stream, n, this.#args), "execute");
+      check(lib.dnnl_stream_wait(stream), "stream wait");
+    });
+  }
+
+  #scoped<T>(fn: () => T): T {
+    return this.#threads === undefined ? fn() : withOmpThreads(this.#threads, fn);
   }
 }
 

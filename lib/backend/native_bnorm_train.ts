@@ -17,7 +17,8 @@
  * {@link nativeBatchNormTraining} is the op: the same contract as lib/models' closed-form
  * `batchNormTraining` (channels last, γ and β of one value per channel), and `undefined` when
  * the native path cannot take it (another backend, oneDNN not loaded or switched off with
- * `KIT_NATIVE=0`, `KIT_NATIVE_BN` not `1`, another dtype), so a caller keeps its tfjs path for those.
+ * `KIT_NATIVE=0`, or this part alone with `KIT_NATIVE_BN=0`, another dtype), so a caller keeps its
+ * tfjs path for those.
  *
  * @module
  */
@@ -76,7 +77,7 @@ export function registerNativeBatchNormTraining(
       prim = new BatchNormPrimitive(owner.dnnl, kind, pixels, c, epsilon, {
         scale: true,
         shift: true,
-      });
+      }, BATCH_NORM_THREADS);
       built.set(key, prim);
     }
     return prim;
@@ -143,22 +144,30 @@ export function registerNativeBatchNormTraining(
 }
 
 /**
- * Whether training BatchNorm may run on oneDNN (when the native path is loaded and on): only with
- * `KIT_NATIVE_BN=1`. It is opt-in because oneDNN 2.6's backward pass has a slow mode on this
- * layout: in a 1x32 hourglass step (batch 8, 64 px) its 53 calls took 3.3 ms on average and up
- * to 14 ms on 16-channel layers (DNNL_VERBOSE), and two of three runs spent 2.7x the CPU per step
- * of the closed form in tfjs ops (bench/RESULTS.md). Its values match the closed form's.
+ * oneDNN threads for batch normalisation: one. Its backward pass reduces every channel across
+ * its threads; on two vCPUs shared with other processes each call then waits for a descheduled
+ * thread (a whole gradient 10-23 ms on 2 threads against 2-6 ms on 1, bench/RESULTS.md), and a
+ * BatchNorm of the kit's sizes is too small to gain from a second thread. The convolutions keep
+ * the pool's threads.
+ */
+const BATCH_NORM_THREADS = 1;
+
+/**
+ * Whether training BatchNorm may run on oneDNN (when the native path is loaded and on): yes unless
+ * `KIT_NATIVE_BN=0`. It was opt-in for a while because oneDNN 2.6's backward pass had a slow
+ * mode: on two shared vCPUs each call waited 11-16 ms for its second thread. It now runs on one
+ * thread ({@link BATCH_NORM_THREADS}); its values match the closed form's.
  *
  * @example
  * ```ts
- * nativeBatchNormTrainingOn(); // false unless KIT_NATIVE_BN=1
+ * nativeBatchNormTrainingOn(); // true unless KIT_NATIVE_BN=0
  * ```
  */
 export function nativeBatchNormTrainingOn(): boolean {
   try {
-    return Deno.env.get("KIT_NATIVE_BN") === "1";
+    return Deno.env.get("KIT_NATIVE_BN") !== "0";
   } catch {
-    return false; // no env permission: the default
+    return true; // no env permission: the default
   }
 }
 

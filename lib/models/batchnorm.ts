@@ -16,7 +16,7 @@
  * see {@link batchNormTraining}). Same values (to float rounding), same moving-average update
  * as tfjs-layers; inference is untouched. On the native path (wasm + oneDNN) the
  * normalisation and the whole backward pass are one oneDNN call each, after the same batch
- * statistics as here (lib/backend/native_bnorm_train.ts; opt-in with `KIT_NATIVE_BN=1`),
+ * statistics as here (lib/backend/native_bnorm_train.ts; off with `KIT_NATIVE_BN=0`),
  * which keeps x and the statistics too.
  *
  * @module
@@ -168,7 +168,7 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       const moving = { movingMean: bn.movingMean, movingVariance: bn.movingVariance, decay };
       const fused = webGpuBatchNormTraining(x, gamma, beta, bn.epsilon, moving);
       if (fused) return fused.y;
-      // oneDNN's kernels when the native path is on and KIT_NATIVE_BN=1, else the
+      // oneDNN's kernels when the native path is on (unless KIT_NATIVE_BN=0), else the
       // closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
       const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
         batchNormTraining(x, gamma, beta, bn.epsilon);

@@ -67,11 +67,7 @@ Deno.test({
       beta.dataSync() as Float32Array,
     );
     const before = nativeCallCounts.KitBatchNormTraining?.native ?? 0;
-    const previous = Deno.env.get("KIT_NATIVE_BN");
-    Deno.env.set("KIT_NATIVE_BN", "1"); // opt-in (nativeBatchNormTrainingOn)
     const native = nativeBatchNormTraining(x, gamma, beta, EPSILON);
-    if (previous === undefined) Deno.env.delete("KIT_NATIVE_BN");
-    else Deno.env.set("KIT_NATIVE_BN", previous);
     if (!native) throw new Error("the native path refused a float32 channels-last input");
     assertEquals(nativeCallCounts.KitBatchNormTraining?.native, before + 1);
     const closed = batchNormTraining(x, gamma, beta, EPSILON);
@@ -96,8 +92,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `native training BatchNorm is off by default (its backward has a slow mode) and ` +
-    `KIT_NATIVE_BN=1 turns it on${SKIP}`,
+  name: `native training BatchNorm is on by default with oneDNN loaded and KIT_NATIVE_BN=0 ` +
+    `keeps the closed form${SKIP}`,
   ignore: !status.loaded,
   ...BACKEND_TEST,
   fn: async () => {
@@ -109,13 +105,13 @@ Deno.test({
       tf.zeros([3]) as tf.Tensor1D,
     ];
     try {
-      Deno.env.delete("KIT_NATIVE_BN");
+      Deno.env.set("KIT_NATIVE_BN", "0");
       assertEquals(nativeBatchNormTrainingOn(), false);
       assertEquals(nativeBatchNormTraining(x, gamma, beta, EPSILON), undefined);
-      Deno.env.set("KIT_NATIVE_BN", "1");
+      Deno.env.delete("KIT_NATIVE_BN");
       assertEquals(nativeBatchNormTrainingOn(), true);
       const r = nativeBatchNormTraining(x, gamma, beta, EPSILON);
-      assertEquals(r !== undefined, true, "the native path refused with KIT_NATIVE_BN=1");
+      assertEquals(r !== undefined, true, "the native path refused by default");
       tf.dispose([r!.y, r!.mean, r!.variance]);
     } finally {
       if (previous === undefined) Deno.env.delete("KIT_NATIVE_BN");

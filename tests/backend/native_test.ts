@@ -158,7 +158,7 @@ Deno.test({
   ignore: !status.loaded,
   ...BACKEND_TEST,
   fn: async () => {
-    Deno.env.set("KIT_NATIVE_BN", "1"); // opt-in: see nativeBatchNormTrainingOn
+    Deno.env.delete("KIT_NATIVE_BN"); // the default: on (nativeBatchNormTrainingOn)
     try {
       for (const shape of [[2, 5, 4, 6], [3, 7]]) {
         const c = shape[shape.length - 1]!;
@@ -200,7 +200,7 @@ Deno.test({
 
 Deno.test({
   name:
-    `a model's BatchNorm layer trains on oneDNN's kernels when native and asked for, with the cpu ` +
+    `a model's BatchNorm layer trains on oneDNN's kernels when native (the default), with the cpu ` +
     `backend's output, gradients and moving statistics${SKIP}`,
   ignore: !status.loaded,
   ...BACKEND_TEST,
@@ -231,14 +231,9 @@ Deno.test({
       return kept;
     };
     const before = nativeCallCounts.KitBatchNormTrainingGrad?.native ?? 0;
-    // Opt-in (see nativeBatchNormTrainingOn); without it the layer takes the closed form.
-    Deno.env.set("KIT_NATIVE_BN", "1");
-    let native: Float32Array[];
-    try {
-      native = await run("native", f);
-    } finally {
-      Deno.env.delete("KIT_NATIVE_BN");
-    }
+    // On by default (nativeBatchNormTrainingOn); KIT_NATIVE_BN=0 would take the closed form.
+    Deno.env.delete("KIT_NATIVE_BN");
+    const native = await run("native", f);
     assertEquals(nativeCallCounts.KitBatchNormTrainingGrad?.native, before + 2);
     const cpu = await run("cpu", f);
     for (const e of relativeErrors(native, cpu)) assertLess(e, 1e-4, `relative error ${e}`);
