@@ -96,6 +96,16 @@ function tiledMaxPoolGrad(backend: WasmHeapBackend, dy: Info, x: Info, y: Info, 
   const dys = backend.typedArrayFromHeap(dy), dx = backend.typedArrayFromHeap(out);
   dx.fill(0);
   const rowStride = w * c; // from one input row to the next
+  if (k === 2) {
+    pool2Grad(xs as Float32Array, ys as Float32Array, dys as Float32Array, dx as Float32Array, {
+      b,
+      ho,
+      wo,
+      c,
+      rowStride,
+    });
+    return out;
+  }
   for (let n = 0; n < b; n++) {
     for (let i = 0; i < ho; i++) {
       for (let j = 0; j < wo; j++) {
@@ -118,6 +128,37 @@ function tiledMaxPoolGrad(backend: WasmHeapBackend, dy: Info, x: Info, y: Info, 
     }
   }
   return out;
+}
+
+/**
+ * The 2 x 2 case (every pool of the hourglass), unrolled: the four positions of a window are
+ * four runs of `c` contiguous channels, so the inner loop walks memory in order with no index
+ * arithmetic. Same first-maximum rule as the general loop.
+ */
+function pool2Grad(
+  xs: Float32Array,
+  ys: Float32Array,
+  dys: Float32Array,
+  dx: Float32Array,
+  g: { b: number; ho: number; wo: number; c: number; rowStride: number },
+): void {
+  const { b, ho, wo, c, rowStride } = g;
+  for (let n = 0; n < b; n++) {
+    for (let i = 0; i < ho; i++) {
+      const row = (n * ho + i) * 2 * rowStride; // [n, 2i, 0, 0] of x
+      for (let j = 0; j < wo; j++) {
+        const o = ((n * ho + i) * wo + j) * c;
+        const p00 = row + 2 * j * c, p01 = p00 + c, p10 = p00 + rowStride, p11 = p10 + c;
+        for (let ch = 0; ch < c; ch++) {
+          const max = ys[o + ch]!, d = dys[o + ch]!;
+          if (xs[p00 + ch] === max) dx[p00 + ch] = d;
+          else if (xs[p01 + ch] === max) dx[p01 + ch] = d;
+          else if (xs[p10 + ch] === max) dx[p10 + ch] = d;
+          else if (xs[p11 + ch] === max) dx[p11 + ch] = d;
+        }
+      }
+    }
+  }
 }
 
 function tapMaxPoolGrad(
