@@ -112,6 +112,12 @@ export interface MemoryDrift {
   readonly backendBytesDrift: number;
   /** No growth of any of the three. */
   readonly flat: boolean;
+  /**
+   * The last step after which the backend's memory (wasm heap, GPU pool) was larger than after
+   * the step before (0: it never grew). A heap that grows once in the first steps and then
+   * holds is an allocator settling, not a leak; one that grows late or often is a leak.
+   */
+  readonly lastGrowthStep: number;
 }
 
 /** What `runBench` measures on the tfjs side. */
@@ -262,6 +268,10 @@ export function memoryDrift(snapshots: readonly MemorySnapshot[]): MemoryDrift |
     bytesDrift,
     backendBytesDrift,
     flat: tensorDrift <= 0 && bytesDrift <= 0 && backendBytesDrift <= 0,
+    lastGrowthStep: snapshots.reduce(
+      (last, s, i) => i > 0 && s.backendBytes > snapshots[i - 1]!.backendBytes ? i : last,
+      0,
+    ),
   };
 }
 
@@ -668,7 +678,13 @@ export function formatReport(r: BenchReport): string {
       `memory over ${m.steps} training steps: tensors ${m.start.tensors} -> ${m.end.tensors} ` +
         `(max ${m.maxTensors}), tensor bytes ${mib(m.start.bytes)} -> ${mib(m.end.bytes)}, ` +
         `${heap} ${mib(m.start.backendBytes)} -> ${mib(m.end.backendBytes)}: ` +
-        (m.flat ? "flat" : "GROWS"),
+        (m.flat
+          ? "flat"
+          : m.tensorDrift <= 0 && m.bytesDrift <= 0
+          ? `GROWS (last at step ${m.lastGrowthStep + 1}, then flat for ${
+            m.steps - m.lastGrowthStep
+          } steps)`
+          : "GROWS"),
     );
   }
   const d = r.data;

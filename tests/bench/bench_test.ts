@@ -35,6 +35,14 @@ Deno.test("one leaked tensor or a grown heap is not flat", () => {
   assertEquals(memoryDrift([snap(10, 100, 1000)]), null);
 });
 
+Deno.test("the step where the heap last grew tells an allocator settling from a leak", () => {
+  const settled = memoryDrift([snap(10, 100, 1000), snap(10, 100, 2000), snap(10, 100, 2000)])!;
+  assertEquals([settled.flat, settled.lastGrowthStep], [false, 1]);
+  const late = memoryDrift([snap(10, 100, 1000), snap(10, 100, 1000), snap(10, 100, 2000)])!;
+  assertEquals(late.lastGrowthStep, 2);
+  assertEquals(memoryDrift([snap(10, 100, 1000), snap(10, 100, 1000)])!.lastGrowthStep, 0);
+});
+
 const RESULT: BenchResult = {
   model: "hourglass",
   backend: "wasm",
