@@ -8,6 +8,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { webGpuConv2D } from "./webgpu_conv2d.ts";
 import { webGpuConv2DBackpropFilter } from "./webgpu_conv_filter.ts";
 import { webGpuConv2DBackpropInput } from "./webgpu_conv_input.ts";
 import { webGpuChannelSum } from "./webgpu_sum.ts";
@@ -20,6 +21,8 @@ type KitKernel = (
 
 /** Kernels the kit replaces on webgpu, with its implementation of each. */
 const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
+  [tf.Conv2D]: webGpuConv2D,
+  [tf.FusedConv2D]: webGpuConv2D,
   [tf.Conv2DBackpropFilter]: webGpuConv2DBackpropFilter,
   [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
   [tf.Sum]: webGpuChannelSum,
@@ -146,7 +149,7 @@ export function webGpuRawDispatches(): Record<string, number> {
  *
  * @example
  * ```ts
- * webGpuKernelNames(); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"]
+ * webGpuKernelNames(); // ["Conv2D", "FusedConv2D", "Conv2DBackpropFilter", ...]
  * ```
  */
 export function webGpuKernelNames(): string[] {
