@@ -32,6 +32,7 @@ const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
 // whole commands (`deno task bench --backend webgpu`).
 let enabled = envSetting("KIT_WEBGPU_KERNELS") !== "0";
 let fusedEnabled = true;
+const disabled = new Set<string>();
 let registered = false;
 const runs = new Map<string, number>();
 const rawDispatches = new Map<string, number>();
@@ -67,7 +68,7 @@ export function registerWebGpuKernels(): void {
       backendName: "webgpu",
       setupFunc: original.setupFunc,
       kernelFunc: (args) => {
-        const out = enabled ? kit(args, original.kernelFunc) : undefined;
+        const out = enabled && !disabled.has(name) ? kit(args, original.kernelFunc) : undefined;
         if (out) {
           runs.set(name, (runs.get(name) ?? 0) + 1);
           return out;
@@ -89,6 +90,22 @@ export function registerWebGpuKernels(): void {
  */
 export function setWebGpuKernelsEnabled(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Leaves the named kernels to tfjs (the others as {@link setWebGpuKernelsEnabled} says), so that
+ * a benchmark can time one of the kit's kernels against tfjs's inside a whole step; `[]` turns
+ * them all back on.
+ *
+ * @example
+ * ```ts
+ * setWebGpuKernelsDisabled(["Conv2D", "FusedConv2D"]); // tfjs's forward convolutions
+ * setWebGpuKernelsDisabled([]);
+ * ```
+ */
+export function setWebGpuKernelsDisabled(names: readonly string[]): void {
+  disabled.clear();
+  for (const n of names) disabled.add(n);
 }
 
 /**
