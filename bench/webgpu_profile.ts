@@ -54,6 +54,8 @@ const USAGE = `usage: deno task bench-webgpu [options]
   --rows N       kernels shown in the step profile (default 25)
   --layers N     convolution layers timed, most FLOPs first (default: all)
   --pointwise    time only the 1x1 stride-1 convolution layers
+  --off NAMES    kit kernels (comma-separated) one step mode leaves to tfjs, e.g.
+                 Conv2D,FusedConv2D,BatchNormGradSums (default: none)
   --log-every K  steps per loss readback in the deferred runs (default 10)
   --flat-steps N steps of the deferred run that watches GPU memory (default 100)
   --quick        skip the per-kernel GPU profile and the convolution timings
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
       "layers",
       "log-every",
       "flat-steps",
+      "off",
     ],
     boolean: ["json", "quick", "pointwise"],
   }, USAGE);
@@ -135,8 +138,8 @@ async function main(): Promise<void> {
   };
   // Before/after, interleaved round by round (the machine's load drifts): tfjs's kernels and
   // the kit's, reading the loss every step; the kit's, reading it every `every` steps.
-  // One mode leaves the forward convolutions to tfjs (webgpu_conv2d.ts's before/after).
-  const FORWARD = [tf.Conv2D, tf.FusedConv2D];
+  // One mode leaves some of the kit's kernels to tfjs (--off: a before/after inside a step).
+  const off = flags.off === undefined ? [] : String(flags.off).split(",").filter((n) => n);
   const modes = [
     { label: "tfjs kernels, loss read every step", kit: false, fused: false, run: step, steps: 1 },
     {
@@ -147,10 +150,10 @@ async function main(): Promise<void> {
       steps: 1,
     },
     {
-      label: "kit gradients + fused, tfjs forward Conv2D, loss read every step",
+      label: `kit + fused without ${off.join(", ") || "(none)"}, loss read every step`,
       kit: true,
       fused: true,
-      off: FORWARD,
+      off,
       run: step,
       steps: 1,
     },
@@ -211,17 +214,13 @@ async function main(): Promise<void> {
   setWebGpuFusedEnabled(false);
   const unfusedDispatches = await dispatchCounts(backend, step);
   setWebGpuFusedEnabled(true);
-  setWebGpuKernelsDisabled(FORWARD);
-  const tfjsForwardDispatches = await dispatchCounts(backend, step);
+  setWebGpuKernelsDisabled(off);
+  const offDispatches = await dispatchCounts(backend, step);
   setWebGpuKernelsDisabled([]);
   const dispatches = await dispatchCounts(backend, step);
   log(`\ntfjs kernels: ${formatDispatches(tfjsDispatches, rows)}`);
   log(`\nkit convolutions, tfjs element-wise: ${formatDispatches(unfusedDispatches, rows)}`);
-  log(
-    `\nkit gradients + fused, tfjs forward Conv2D: ${
-      formatDispatches(tfjsForwardDispatches, rows)
-    }`,
-  );
+  log(`\nkit + fused without ${off.join(", ")}: ${formatDispatches(offDispatches, rows)}`);
   log(`\nkit convolutions + fused: ${formatDispatches(dispatches, rows)}`);
 
   let profile, convs;
@@ -255,7 +254,8 @@ async function main(): Promise<void> {
       dispatches,
       tfjsDispatches,
       unfusedDispatches,
-      tfjsForwardDispatches,
+      off,
+      offDispatches,
       flat: { logEvery: every, steps: flatSteps, ...flatSummary },
     }));
   }

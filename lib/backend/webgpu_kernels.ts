@@ -109,6 +109,19 @@ export function setWebGpuKernelsDisabled(names: readonly string[]): void {
 }
 
 /**
+ * Whether the kit's kernel or fused program `name` runs: the kit's kernels on and `name` not
+ * left to tfjs by {@link setWebGpuKernelsDisabled}.
+ *
+ * @example
+ * ```ts
+ * if (webGpuKernelOn("BatchNormGradSums")) recordWebGpuKernelRun("BatchNormGradSums", 1);
+ * ```
+ */
+export function webGpuKernelOn(name: string): boolean {
+  return enabled && !disabled.has(name);
+}
+
+/**
  * Switches only the kit's fused element-wise programs (BatchNorm, RMSprop) on or off, leaving
  * its convolution kernels as {@link setWebGpuKernelsEnabled} says; for benchmarks.
  *
