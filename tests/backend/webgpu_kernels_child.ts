@@ -33,7 +33,9 @@ export interface FilterCase {
  * and many slices.
  */
 export const FILTER_CASES: readonly FilterCase[] = [
-  { name: "1x1 stride 1", x: [2, 8, 8, 16], filter: [1, 1, 16, 32], stride: 1 },
+  // 4 tiles of dx: the input gradient stays on tfjs's naive program (webgpu_conv_input.ts).
+  { name: "1x1 stride 1, small", x: [2, 8, 8, 16], filter: [1, 1, 16, 32], stride: 1 },
+  { name: "1x1 stride 1", x: [2, 16, 16, 16], filter: [1, 1, 16, 32], stride: 1 },
   { name: "3x3 stride 1", x: [2, 8, 8, 16], filter: [3, 3, 16, 8], stride: 1 },
   { name: "3x3 stride 2", x: [2, 9, 9, 8], filter: [3, 3, 8, 12], stride: 2 },
   { name: "7x7 stride 2 on RGB (the stem)", x: [2, 16, 16, 3], filter: [7, 7, 3, 8], stride: 2 },
