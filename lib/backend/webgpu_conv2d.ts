@@ -9,7 +9,7 @@
  * 32 x 32 output tiles: with 8 or fewer (an hourglass's 8x8, 4x4, 2x2 levels) it takes its
  * small-output or reduce program, or, for one batch and K >= 2000, a split-K program whose
  * atomic float adds stalled for minutes on llvmpipe. On llvmpipe the small-output program ran
- * 4-8x slower than the tiled one (MatMulPackedProgram) on the same layer (bench/RESULTS.md,
+ * 3-78x slower than the tiled one (MatMulPackedProgram) on the same layer (bench/RESULTS.md,
  * "WebGPU, part 3"). Here the batch is folded into the rows (one GEMM, fuller tiles) and the
  * tiled program is asked for. Other convolutions run tfjs's kernel as it is, except that its
  * im2col path (taken for small outputs) also gets the tiled MatMul; its implicit-GEMM program

@@ -23,7 +23,7 @@ const FEW_TILES = 8;
 /**
  * A 1x1 stride-1 input gradient with a small dx (an hourglass's 8x8 and smaller levels): there
  * tfjs's naive program is a plain dot product per element (dy row · W row), and on llvmpipe it
- * ran 1.4-3x faster than the GEMM program, whose tiles mostly sit empty (bench/RESULTS.md,
+ * ran 1.4-3.7x faster than the GEMM program, whose tiles mostly sit empty (bench/RESULTS.md,
  * "WebGPU, part 3"). With so few tiles neither fills a GPU.
  */
 function fewTilePointwise(attrs: tf.Conv2DBackpropInputAttrs, filter: readonly number[]): boolean {
