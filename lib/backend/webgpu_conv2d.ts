@@ -11,10 +11,12 @@
  * atomic float adds stalled for minutes on llvmpipe. On llvmpipe the small-output program ran
  * 3-78x slower than the tiled one (MatMulPackedProgram) on the same layer (bench/RESULTS.md,
  * "WebGPU, part 3"). Here the batch is folded into the rows (one GEMM, fuller tiles) and the
- * tiled program is asked for. Other convolutions run tfjs's kernel as it is, except that its
- * im2col path (taken for small outputs) also gets the tiled MatMul; its implicit-GEMM program
- * (Conv2DMMProgram) does not read the setting. At the paper's sizes on a GPU (>= 4x4 pixels x
- * 16 images x 256 channels: >= 64 tiles) tfjs picks the tiled program anyway.
+ * tiled program is asked for. Other convolutions run tfjs's kernel, which for small outputs
+ * (<= 8 tiles) builds the patches and multiplies them with the same few-workgroup MatMul
+ * programs: there the kit asks for its one-dispatch implicit-GEMM program (Conv2DMMProgram) from
+ * {@link IMPLICIT_GEMM_MIN_ROWS} output rows, and for the tiled MatMul below that. At the paper's
+ * sizes on a GPU (>= 4x4 pixels x 16 images x 256 channels: >= 64 tiles) tfjs picks the tiled
+ * and implicit-GEMM programs anyway.
  *
  * Checked against the cpu backend in tests/backend/webgpu_kernels_test.ts.
  *
@@ -44,16 +46,36 @@ interface ConvAttrs {
   leakyreluAlpha?: number;
 }
 
-/** Runs `fn` with tfjs's tiled MatMul program forced, restoring the flag after. */
-function withTiledMatMul<T>(fn: () => T): T {
+/**
+ * tfjs's flag for the number of 32 x 32 tiles below which its convolution takes the im2col path
+ * (two dispatches: the patches, then a MatMul) instead of its implicit-GEMM program; 0 makes it
+ * always take the implicit GEMM.
+ */
+const IM2COL_THRESHOLD_FLAG = "WEBGPU_THRESHOLD_TO_INCREASE_WORKGROUPS_FOR_MATMUL";
+
+/**
+ * Output rows (batch x pixels) from which the implicit-GEMM program beats im2col + tiled MatMul
+ * on small layers: on llvmpipe (14:22 script, 3x3 32->32 and 64->64, batch 2) the implicit GEMM
+ * took 1.22 ms against 2.07 at 8x8 px and 0.68 against 0.86 at 4x4 (32 rows), but 0.68 against
+ * 0.53 at 2x2 and 0.94 against 0.61 at 1x1.
+ */
+const IMPLICIT_GEMM_MIN_ROWS = 32;
+
+/** Runs `fn` with tfjs's flags set as given, restoring them after. */
+function withFlags<T>(set: Record<string, number>, fn: () => T): T {
   const flags = tf.env();
-  const before = flags.get(MATMUL_PROGRAM_FLAG);
-  flags.set(MATMUL_PROGRAM_FLAG, MATMUL_PACKED);
+  const before = Object.keys(set).map((k) => [k, flags.get(k)] as const);
+  for (const [k, v] of Object.entries(set)) flags.set(k, v);
   try {
     return fn();
   } finally {
-    flags.set(MATMUL_PROGRAM_FLAG, before);
+    for (const [k, v] of before) flags.set(k, v);
   }
+}
+
+/** Runs `fn` with tfjs's tiled MatMul program forced, restoring the flag after. */
+function withTiledMatMul<T>(fn: () => T): T {
+  return withFlags({ [MATMUL_PROGRAM_FLAG]: MATMUL_PACKED }, fn);
 }
 
 /** A webgpu kernel of tfjs's registry, called directly (inside another kernel). */
@@ -82,7 +104,8 @@ export function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {
 /**
  * The kit's Conv2D / FusedConv2D on webgpu: a 1x1 stride-1 unpadded NHWC float32 convolution as
  * one (fused) MatMul `[B·H·W, Cin] x [Cin, Cout]` on tfjs's tiled program; other NHWC float32
- * convolutions through tfjs's kernel with the tiled program for its im2col GEMM. Undefined
+ * convolutions through tfjs's kernel, on its implicit-GEMM program from 32 output rows and with
+ * the tiled MatMul for its im2col GEMM below. Undefined
  * (tfjs's kernel as it is) for NCHW or other dtypes.
  *
  * @example
@@ -115,7 +138,10 @@ export function webGpuConv2D(
   );
   // PReLU weights may be shaped like the output; folding the batch would need them reshaped.
   if (!isPointwise(info) || preluActivationWeights) {
-    return withTiledMatMul(() => original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    const set: Record<string, number> = { [MATMUL_PROGRAM_FLAG]: MATMUL_PACKED };
+    if (rows >= IMPLICIT_GEMM_MIN_ROWS) set[IM2COL_THRESHOLD_FLAG] = 0;
+    return withFlags(set, () => original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
   }
   const backend = args.backend as object;
   const reshape = kernel(tf.Reshape);

@@ -112,12 +112,21 @@ export const FORWARD_CASES: readonly ForwardCase[] = [
     asMatMul: false,
   },
   {
-    name: "3x3 stride 1 on 4x4 pixels (falls back, im2col), bias, relu",
+    name: "3x3 stride 1 on 4x4 pixels (falls back, implicit GEMM), bias, relu",
     x: [2, 4, 4, 32],
     filter: [3, 3, 32, 32],
     stride: 1,
     bias: true,
     activation: "relu",
+    asMatMul: false,
+  },
+  {
+    name: "3x3 stride 1 on 2x2 pixels (falls back, im2col), bias, linear",
+    x: [2, 2, 2, 32],
+    filter: [3, 3, 32, 32],
+    stride: 1,
+    bias: true,
+    activation: "linear",
     asMatMul: false,
   },
 ];
