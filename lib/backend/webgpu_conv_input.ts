@@ -6,7 +6,7 @@
  * (default true, "TODO: experiment"), so every input gradient runs the naive program: one
  * invocation per input element looping over filter rows, columns and output channels. The kit
  * turns the GEMM program on for NHWC float32 with input channels a multiple of 4 (except small
- * 1x1 stride-1 gradients, see `fewTilePointwise`), for this kernel only (the flag also steers
+ * gradients, see `fewTiles`), for this kernel only (the flag also steers
  * Conv2DTranspose), and checks it against the cpu backend (tests/backend/webgpu_kernels_test.ts).
  *
  * @module
@@ -21,17 +21,13 @@ import * as tf from "@tensorflow/tfjs";
 const FEW_TILES = 8;
 
 /**
- * A 1x1 stride-1 input gradient with a small dx (an hourglass's 8x8 and smaller levels): there
- * tfjs's naive program is a plain dot product per element (dy row · W row), and on llvmpipe it
- * ran 1.4-3.7x faster than the GEMM program, whose tiles mostly sit empty (bench/RESULTS.md,
- * "WebGPU, part 3"). With so few tiles neither fills a GPU.
+ * An input gradient with a small dx (an hourglass's 8x8 and smaller levels at batch 2): the GEMM
+ * program's tiles mostly sit empty there, and on llvmpipe tfjs's naive program (one invocation
+ * per dx element) ran as fast or faster on every such layer of the 2x64 step: 1x1 ones 1.4-3.7x,
+ * 3x3 ones 1.0-6x (bench/RESULTS.md, "WebGPU, part 3"). With so few tiles neither fills a GPU.
  */
-function fewTilePointwise(attrs: tf.Conv2DBackpropInputAttrs, filter: readonly number[]): boolean {
-  const strides = typeof attrs.strides === "number"
-    ? [attrs.strides, attrs.strides]
-    : attrs.strides;
-  if (filter[0] !== 1 || filter[1] !== 1 || strides[0] !== 1 || strides[1] !== 1) return false;
-  const [b, h, w, c] = attrs.inputShape;
+function fewTiles(inputShape: readonly number[]): boolean {
+  const [b, h, w, c] = inputShape as [number, number, number, number];
   return Math.ceil((b * h * w) / 32) * Math.ceil(c / 32) <= FEW_TILES;
 }
 
@@ -61,7 +57,7 @@ export function webGpuConv2DBackpropInput(
   // empty: on llvmpipe the stem's input gradient took 59 s against 0.5 s for the naive program.
   // Training never needs that gradient (the image is no variable), so leave it to tfjs.
   if ((filter.shape[2] ?? 0) % 4 !== 0) return undefined;
-  if (fewTilePointwise(attrs, filter.shape)) return undefined;
+  if (fewTiles(attrs.inputShape)) return undefined;
   const flags = tf.env();
   const before = flags.getBool(NAIVE_FLAG);
   flags.set(NAIVE_FLAG, false);

@@ -33,11 +33,13 @@ export interface FilterCase {
  * and many slices.
  */
 export const FILTER_CASES: readonly FilterCase[] = [
-  // 4 tiles of dx: the input gradient stays on tfjs's naive program (webgpu_conv_input.ts).
+  // 4 tiles of 32 x 32 in dx: the input gradient stays on tfjs's naive program
+  // (webgpu_conv_input.ts); the other cases with >= 4 input channels have > 8 tiles.
   { name: "1x1 stride 1, small", x: [2, 8, 8, 16], filter: [1, 1, 16, 32], stride: 1 },
+  { name: "3x3 stride 1, small", x: [2, 8, 8, 16], filter: [3, 3, 16, 8], stride: 1 },
   { name: "1x1 stride 1", x: [2, 16, 16, 16], filter: [1, 1, 16, 32], stride: 1 },
-  { name: "3x3 stride 1", x: [2, 8, 8, 16], filter: [3, 3, 16, 8], stride: 1 },
-  { name: "3x3 stride 2", x: [2, 9, 9, 8], filter: [3, 3, 8, 12], stride: 2 },
+  { name: "3x3 stride 1", x: [2, 12, 12, 16], filter: [3, 3, 16, 8], stride: 1 },
+  { name: "3x3 stride 2", x: [2, 17, 17, 8], filter: [3, 3, 8, 12], stride: 2 },
   { name: "7x7 stride 2 on RGB (the stem)", x: [2, 16, 16, 3], filter: [7, 7, 3, 8], stride: 2 },
   {
     name: "7x7 stride 2 'valid' on padded RGB",
@@ -46,7 +48,7 @@ export const FILTER_CASES: readonly FilterCase[] = [
     stride: 2,
     pad: "valid",
   },
-  { name: "3x3 stride 1, 5 output channels", x: [2, 7, 7, 4], filter: [3, 3, 4, 5], stride: 1 },
+  { name: "3x3 stride 1, 5 output channels", x: [2, 13, 13, 4], filter: [3, 3, 4, 5], stride: 1 },
   { name: "3x3 stride 1, split into slices", x: [3, 31, 31, 4], filter: [3, 3, 4, 8], stride: 1 },
   { name: "1x1 stride 1, split, 72 x 68", x: [4, 24, 24, 72], filter: [1, 1, 72, 68], stride: 1 },
 ];
