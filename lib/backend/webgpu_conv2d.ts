@@ -1,6 +1,6 @@
 /**
- * Conv2D and FusedConv2D on webgpu: 1x1 convolutions as one tiled MatMul, every convolution's
- * GEMM on tfjs's tiled MatMul program.
+ * Conv2D and FusedConv2D on webgpu: 1x1 convolutions as one tiled MatMul, and small outputs
+ * kept off tfjs's few-workgroup MatMul programs.
  *
  * A 1x1, stride-1, unpadded convolution on NHWC is exactly a matrix product:
  * `y[B·H·W, Cout] = x[B·H·W, Cin] · W[Cin, Cout]` (+ bias, + activation), and the reshapes are
