@@ -122,7 +122,7 @@ export function describeLayer(l: ConvLayer): string {
 }
 
 /**
- * Times forward convolution, input gradient, filter gradient (the kit's and tfjs's) of each
+ * Times forward convolution, input gradient, filter gradient (each the kit's and tfjs's) of each
  * layer, and tfjs's MatMul of each one's M x N x K.
  *
  * @example
@@ -171,9 +171,15 @@ export async function timeConvKernels(
       tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
     const kernels: [string, () => tf.Tensor, [number, number, number], boolean?][] = [
       [
-        "Conv2D",
+        "Conv2D (kit)",
         run(tf.Conv2D, { x, filter }, { ...common, dilations: [1, 1] }),
         [outPixels, co, fh * fw * ci],
+      ],
+      [
+        "Conv2D (tfjs)",
+        run(tf.Conv2D, { x, filter }, { ...common, dilations: [1, 1] }),
+        [outPixels, co, fh * fw * ci],
+        false,
       ],
       [
         "Conv2DBackpropInput (kit)",

@@ -18,7 +18,11 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/select.ts";
-import { setWebGpuFusedEnabled, setWebGpuKernelsEnabled } from "../lib/backend/webgpu_kernels.ts";
+import {
+  setWebGpuFusedEnabled,
+  setWebGpuKernelsDisabled,
+  setWebGpuKernelsEnabled,
+} from "../lib/backend/webgpu_kernels.ts";
 import { numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
 import { paperLoss } from "../lib/losses/config.ts";
 import { buildModel, type PoseModel, resolveModelConfig } from "../lib/models/mod.ts";
@@ -49,6 +53,9 @@ const USAGE = `usage: deno task bench-webgpu [options]
   --reps N       timed runs of each convolution kernel (default 3)
   --rows N       kernels shown in the step profile (default 25)
   --layers N     convolution layers timed, most FLOPs first (default: all)
+  --pointwise    time only the 1x1 stride-1 convolution layers
+  --off NAMES    kit kernels (comma-separated) one step mode leaves to tfjs, e.g.
+                 Conv2D,FusedConv2D,BatchNormGradSums (default: none)
   --log-every K  steps per loss readback in the deferred runs (default 10)
   --flat-steps N steps of the deferred run that watches GPU memory (default 100)
   --quick        skip the per-kernel GPU profile and the convolution timings
@@ -91,8 +98,9 @@ async function main(): Promise<void> {
       "layers",
       "log-every",
       "flat-steps",
+      "off",
     ],
-    boolean: ["json", "quick"],
+    boolean: ["json", "quick", "pointwise"],
   }, USAGE);
   const stacks = numberFlag(flags, "stacks", 1, { min: 1, integer: true });
   const features = numberFlag(flags, "features", 64, { min: 4, integer: true });
@@ -130,12 +138,22 @@ async function main(): Promise<void> {
   };
   // Before/after, interleaved round by round (the machine's load drifts): tfjs's kernels and
   // the kit's, reading the loss every step; the kit's, reading it every `every` steps.
+  // One mode leaves some of the kit's kernels to tfjs (--off: a before/after inside a step).
+  const off = flags.off === undefined ? [] : String(flags.off).split(",").filter((n) => n);
   const modes = [
     { label: "tfjs kernels, loss read every step", kit: false, fused: false, run: step, steps: 1 },
     {
       label: "kit convolutions, tfjs element-wise, loss read every step",
       kit: true,
       fused: false,
+      run: step,
+      steps: 1,
+    },
+    {
+      label: `kit + fused without ${off.join(", ") || "(none)"}, loss read every step`,
+      kit: true,
+      fused: true,
+      off,
       run: step,
       steps: 1,
     },
@@ -159,12 +177,14 @@ async function main(): Promise<void> {
     for (const [i, m] of modes.entries()) {
       setWebGpuKernelsEnabled(m.kit);
       setWebGpuFusedEnabled(m.fused);
+      setWebGpuKernelsDisabled(m.off ?? []);
       const t0 = performance.now();
       await m.run();
       if (round > 0) times[i]!.push((performance.now() - t0) / m.steps);
     }
   }
   setWebGpuKernelsEnabled(true);
+  setWebGpuKernelsDisabled([]);
   const stepMs: Record<string, number> = {};
   modes.forEach((m, i) => {
     const sorted = times[i]!.sort((p, q) => p - q);
@@ -194,9 +214,13 @@ async function main(): Promise<void> {
   setWebGpuFusedEnabled(false);
   const unfusedDispatches = await dispatchCounts(backend, step);
   setWebGpuFusedEnabled(true);
+  setWebGpuKernelsDisabled(off);
+  const offDispatches = await dispatchCounts(backend, step);
+  setWebGpuKernelsDisabled([]);
   const dispatches = await dispatchCounts(backend, step);
   log(`\ntfjs kernels: ${formatDispatches(tfjsDispatches, rows)}`);
   log(`\nkit convolutions, tfjs element-wise: ${formatDispatches(unfusedDispatches, rows)}`);
+  log(`\nkit + fused without ${off.join(", ")}: ${formatDispatches(offDispatches, rows)}`);
   log(`\nkit convolutions + fused: ${formatDispatches(dispatches, rows)}`);
 
   let profile, convs;
@@ -205,7 +229,9 @@ async function main(): Promise<void> {
     log(formatProfile("train step (GPU time per kernel)", profile, rows));
 
     const flops = (l: ConvLayer) => l.x[0] * l.x[1] * l.x[2] * l.filter.reduce((p, d) => p * d, 1);
-    const all = await convLayersOf(step);
+    const pointwise = (l: ConvLayer) =>
+      l.filter[0] === 1 && l.filter[1] === 1 && l.strides[0] === 1 && l.strides[1] === 1;
+    const all = (await convLayersOf(step)).filter((l) => !flags.pointwise || pointwise(l));
     const layers = all.sort((p, q) => flops(q) - flops(p)).slice(0, maxLayers);
     log(
       `\n${layers.length} of ${all.length} convolution layers (most FLOPs first); GEMM M x N x K:`,
@@ -228,6 +254,8 @@ async function main(): Promise<void> {
       dispatches,
       tfjsDispatches,
       unfusedDispatches,
+      off,
+      offDispatches,
       flat: { logEvery: every, steps: flatSteps, ...flatSummary },
     }));
   }

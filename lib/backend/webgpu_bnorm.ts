@@ -24,7 +24,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_conv_filter.ts";
-import { recordWebGpuKernelRun, webGpuFusedEnabled } from "./webgpu_kernels.ts";
+import { recordWebGpuKernelRun, webGpuFusedEnabled, webGpuKernelOn } from "./webgpu_kernels.ts";
+import { rawBackend, rawBinding, rawDispatch, rawPipeline, rawUniform } from "./webgpu_raw.ts";
 
 /** Channels per workgroup of a reduction, and lanes of rows summed side by side. */
 const CHANNELS = 32, LANES = 8;
@@ -220,17 +221,7 @@ export function channelReduce(
   epsilon = 0,
 ): tf.TensorInfo {
   const { chunks, chunkRows } = planChunks(rows, channels);
-  const reduced = backend.runWebGPUProgram(
-    new ChannelReduceProgram(mode, channels, chunks),
-    inputs,
-    "float32",
-    [
-      { type: "int32", data: [rows] },
-      { type: "int32", data: [channels] },
-      { type: "float32", data: [epsilon] },
-      { type: "int32", data: [chunkRows] },
-    ],
-  );
+  const reduced = firstPass(backend, mode, inputs, rows, channels, epsilon);
   const shape = mode === "sum" ? [channels] : [2, channels];
   if (chunks === 1) return { dataId: reduced.dataId, shape, dtype: "float32" };
   const combined = backend.runWebGPUProgram(
@@ -241,6 +232,29 @@ export function channelReduce(
   );
   backend.disposeData(reduced.dataId);
   return { dataId: combined.dataId, shape, dtype: "float32" };
+}
+
+/** The per-chunk pass of {@link channelReduce}: `[chunks, width, C]`. */
+function firstPass(
+  backend: WebGpuBackendLike,
+  mode: ReduceMode,
+  inputs: tf.TensorInfo[],
+  rows: number,
+  channels: number,
+  epsilon: number,
+): tf.TensorInfo {
+  const { chunks, chunkRows } = planChunks(rows, channels);
+  return backend.runWebGPUProgram(
+    new ChannelReduceProgram(mode, channels, chunks),
+    inputs,
+    "float32",
+    [
+      { type: "int32", data: [rows] },
+      { type: "int32", data: [channels] },
+      { type: "float32", data: [epsilon] },
+      { type: "int32", data: [chunkRows] },
+    ],
+  );
 }
 
 /** Element-wise: `y` from x (`mode: "forward"`), or `dx` from dy (`mode: "backward"`). */
@@ -257,7 +271,7 @@ class ChannelApplyProgram implements WebGpuProgram {
   constructor(private readonly mode: "forward" | "backward", shape: number[]) {
     this.variableNames = mode === "forward"
       ? ["x", "stats", "gamma", "beta"]
-      : ["x", "stats", "gamma", "dy", "sums"];
+      : ["x", "stats", "gamma", "dy", "dBeta", "dGamma"];
     this.outputShape = shape;
     this.dispatchLayout = { x: shape.map((_, i) => i) };
     this.dispatch = [Math.ceil(shape.reduce((p, d) => p * d, 1) / 64), 1, 1];
@@ -269,7 +283,7 @@ class ChannelApplyProgram implements WebGpuProgram {
     // dx = ((dy - Σdy/n) - x̂ · Σdy·x̂/n) · (γ · invStd).
     const value = this.mode === "forward"
       ? `xHat * gamma[c] + beta[c]`
-      : `((dy[index] - sums[c] / uniforms.rows) - xHat * (sums[uniforms.channels + c] / uniforms.rows)) *
+      : `((dy[index] - dBeta[c] / uniforms.rows) - xHat * (dGamma[c] / uniforms.rows)) *
           (gamma[c] * invStd)`;
     return `
     fn main(index : i32) {
@@ -390,11 +404,13 @@ export function webGpuBatchNormTraining(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [x, stats, gamma] = saved as [tf.Tensor, tf.Tensor2D, tf.Tensor1D];
         recordWebGpuKernelRun("BatchNormBackward");
-        const sums = reduce("grad", [x, stats, dy]);
-        const dx = apply(new ChannelApplyProgram("backward", x.shape), [x, stats, gamma, dy, sums]);
-        const [dBeta, dGamma] = tf.unstack(sums);
-        sums.dispose();
-        return [dx, dGamma!, dBeta!];
+        const [dBeta, dGamma] = gradientSums(x, stats, dy, rows, channels, epsilon) ??
+          unstackSums(reduce("grad", [x, stats, dy]));
+        const dx = apply(
+          new ChannelApplyProgram("backward", x.shape),
+          [x, stats, gamma, dy, dBeta, dGamma],
+        );
+        return [dx, dGamma, dBeta];
       },
     };
   });
@@ -416,4 +432,133 @@ export function webGpuBatchNormTraining(
   const [mean, variance] = tf.unstack(stats!) as [tf.Tensor1D, tf.Tensor1D];
   stats!.dispose();
   return { y, mean: tf.keep(mean), variance: tf.keep(variance) };
+}
+
+/** `[2, C]` gradient sums as dβ and dγ (two slices: tfjs's Unpack), when raw dispatches can't run. */
+function unstackSums(sums: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
+  const [dBeta, dGamma] = tf.unstack(sums) as [tf.Tensor1D, tf.Tensor1D];
+  sums.dispose();
+  return [dBeta, dGamma];
+}
+
+/** The name the two-output gradient sums are counted and switched off under (benchmarks). */
+export const GRAD_SUMS_NAME = "BatchNormGradSums";
+
+/** The bindings both gradient-sum programs start with: dβ and dγ, written. */
+const GRAD_OUTPUTS = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> dBeta: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dGamma: array<f32>;`;
+
+/**
+ * ChannelReduceProgram's `grad` mode with one chunk, writing Σdy to dβ and Σdy·x̂ to dγ: the same
+ * sums in the same order, two outputs.
+ */
+const GRAD_SUMS = /* wgsl */ `${GRAD_OUTPUTS}
+@group(0) @binding(2) var<storage, read> x: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+struct Params { rows: i32, channels: i32, epsilon: f32 };
+@group(0) @binding(5) var<uniform> p: Params;
+var<workgroup> partial: array<f32, ${CHANNELS * LANES}>;
+
+@compute @workgroup_size(${CHANNELS}, ${LANES}, 1)
+fn main(@builtin(local_invocation_id) localId: vec3<u32>,
+        @builtin(workgroup_id) workgroupId: vec3<u32>) {
+  let lc = i32(localId.x);
+  let lane = i32(localId.y);
+  let c0 = i32(workgroupId.x) * ${CHANNELS};
+  let inside = c0 + lc < p.channels;
+  let c = min(c0 + lc, p.channels - 1);
+  var mean = 0.0;
+  var invStd = 0.0;
+  if (inside) {
+    mean = stats[c];
+    invStd = inverseSqrt(stats[p.channels + c] + p.epsilon);
+  }
+  var dySumPart = 0.0;
+  for (var r = lane; r < p.rows; r += ${LANES}) {
+    if (inside) { dySumPart += dy[r * p.channels + c]; }
+  }
+  partial[lane * ${CHANNELS} + lc] = dySumPart;
+  workgroupBarrier();
+  var dySum = 0.0;
+  for (var l = 0; l < ${LANES}; l++) { dySum += partial[l * ${CHANNELS} + lc]; }
+  workgroupBarrier();
+  var dyXHatSumPart = 0.0;
+  for (var r = lane; r < p.rows; r += ${LANES}) {
+    let v = x[r * p.channels + c];
+    if (inside) { dyXHatSumPart += dy[r * p.channels + c] * ((v - mean) * invStd); }
+  }
+  partial[lane * ${CHANNELS} + lc] = dyXHatSumPart;
+  workgroupBarrier();
+  var dyXHatSum = 0.0;
+  for (var l = 0; l < ${LANES}; l++) { dyXHatSum += partial[l * ${CHANNELS} + lc]; }
+  if (inside && lane == 0) {
+    dBeta[c] = dySum;
+    dGamma[c] = dyXHatSum;
+  }
+}`;
+
+/** ChunkCombineProgram's `grad` mode: the chunks' `[chunks, 2, C]` sums into dβ and dγ. */
+const GRAD_COMBINE = /* wgsl */ `${GRAD_OUTPUTS}
+@group(0) @binding(2) var<storage, read> chunked: array<f32>;
+struct Params { channels: i32, chunks: i32 };
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let c = i32(id.x);
+  if (c >= p.channels) { return; }
+  var dySum = 0.0;
+  var dyXHatSum = 0.0;
+  for (var k = 0; k < p.chunks; k++) {
+    dySum += chunked[(k * 2) * p.channels + c];
+    dyXHatSum += chunked[(k * 2 + 1) * p.channels + c];
+  }
+  dBeta[c] = dySum;
+  dGamma[c] = dyXHatSum;
+}`;
+
+/**
+ * dβ = Σdy and dγ = Σdy·x̂ per channel as two tensors straight from the reduction (no `[2, C]`
+ * tensor to slice): one dispatch, or with chunks the chunk pass and a combining dispatch.
+ * Undefined when raw dispatches can't run now (the profiler is timing programs) or a benchmark
+ * switched them off.
+ */
+function gradientSums(
+  x: tf.Tensor,
+  stats: tf.Tensor,
+  dy: tf.Tensor,
+  rows: number,
+  channels: number,
+  epsilon: number,
+): [tf.Tensor1D, tf.Tensor1D] | undefined {
+  const backend = rawBackend();
+  if (!backend || !webGpuKernelOn(GRAD_SUMS_NAME)) return undefined;
+  const { chunks } = planChunks(rows, channels);
+  const outs = [0, 1].map(() => backend.makeTensorInfo([channels], "float32"));
+  const outBindings = outs.map((o) => rawBinding(backend, o));
+  const ints = (...v: number[]) => new Int32Array(v).buffer;
+  if (chunks === 1) {
+    const params = new ArrayBuffer(12);
+    new Int32Array(params, 0, 2).set([rows, channels]);
+    new Float32Array(params, 8, 1)[0] = epsilon;
+    rawDispatch(backend, rawPipeline(backend, "kitBatchNormGradSums", GRAD_SUMS), [
+      ...outBindings,
+      ...[x, stats, dy].map((t) => rawBinding(backend, t)),
+      { buffer: rawUniform(backend, params) },
+    ], [Math.ceil(channels / CHANNELS)]);
+  } else {
+    const webgpu = backend as unknown as WebGpuBackendLike;
+    const chunked = firstPass(webgpu, "grad", [x, stats, dy], rows, channels, epsilon);
+    rawDispatch(backend, rawPipeline(backend, "kitBatchNormGradCombine", GRAD_COMBINE), [
+      ...outBindings,
+      rawBinding(backend, chunked),
+      { buffer: rawUniform(backend, ints(channels, chunks)) },
+    ], [Math.ceil(channels / 64)]);
+    webgpu.disposeData(chunked.dataId);
+  }
+  recordWebGpuKernelRun(GRAD_SUMS_NAME, 1);
+  const engine = tf.engine();
+  return outs.map((o) => engine.makeTensorFromTensorInfo(o)) as [tf.Tensor1D, tf.Tensor1D];
 }

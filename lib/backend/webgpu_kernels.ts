@@ -8,6 +8,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { webGpuConv2D } from "./webgpu_conv2d.ts";
 import { webGpuConv2DBackpropFilter } from "./webgpu_conv_filter.ts";
 import { webGpuConv2DBackpropInput } from "./webgpu_conv_input.ts";
 import { webGpuChannelSum } from "./webgpu_sum.ts";
@@ -20,6 +21,8 @@ type KitKernel = (
 
 /** Kernels the kit replaces on webgpu, with its implementation of each. */
 const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
+  [tf.Conv2D]: webGpuConv2D,
+  [tf.FusedConv2D]: webGpuConv2D,
   [tf.Conv2DBackpropFilter]: webGpuConv2DBackpropFilter,
   [tf.Conv2DBackpropInput]: webGpuConv2DBackpropInput,
   [tf.Sum]: webGpuChannelSum,
@@ -29,6 +32,7 @@ const KIT_WEBGPU_KERNELS: Readonly<Record<string, KitKernel>> = {
 // whole commands (`deno task bench --backend webgpu`).
 let enabled = envSetting("KIT_WEBGPU_KERNELS") !== "0";
 let fusedEnabled = true;
+const disabled = new Set<string>();
 let registered = false;
 const runs = new Map<string, number>();
 const rawDispatches = new Map<string, number>();
@@ -64,7 +68,7 @@ export function registerWebGpuKernels(): void {
       backendName: "webgpu",
       setupFunc: original.setupFunc,
       kernelFunc: (args) => {
-        const out = enabled ? kit(args, original.kernelFunc) : undefined;
+        const out = enabled && !disabled.has(name) ? kit(args, original.kernelFunc) : undefined;
         if (out) {
           runs.set(name, (runs.get(name) ?? 0) + 1);
           return out;
@@ -86,6 +90,35 @@ export function registerWebGpuKernels(): void {
  */
 export function setWebGpuKernelsEnabled(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Leaves the named kernels to tfjs (the others as {@link setWebGpuKernelsEnabled} says), so that
+ * a benchmark can time one of the kit's kernels against tfjs's inside a whole step; `[]` turns
+ * them all back on.
+ *
+ * @example
+ * ```ts
+ * setWebGpuKernelsDisabled(["Conv2D", "FusedConv2D"]); // tfjs's forward convolutions
+ * setWebGpuKernelsDisabled([]);
+ * ```
+ */
+export function setWebGpuKernelsDisabled(names: readonly string[]): void {
+  disabled.clear();
+  for (const n of names) disabled.add(n);
+}
+
+/**
+ * Whether the kit's kernel or fused program `name` runs: the kit's kernels on and `name` not
+ * left to tfjs by {@link setWebGpuKernelsDisabled}.
+ *
+ * @example
+ * ```ts
+ * if (webGpuKernelOn("BatchNormGradSums")) recordWebGpuKernelRun("BatchNormGradSums", 1);
+ * ```
+ */
+export function webGpuKernelOn(name: string): boolean {
+  return enabled && !disabled.has(name);
 }
 
 /**
@@ -146,7 +179,7 @@ export function webGpuRawDispatches(): Record<string, number> {
  *
  * @example
  * ```ts
- * webGpuKernelNames(); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"]
+ * webGpuKernelNames(); // ["Conv2D", "FusedConv2D", "Conv2DBackpropFilter", ...]
  * ```
  */
 export function webGpuKernelNames(): string[] {

@@ -16,31 +16,21 @@
  *
  * (`m' = step` when momentum is 0, as in flat_rmsprop.ts.) It records its dispatches into the
  * backend's own command encoder and marks every buffer it touches as owned by the queue, so tfjs
- * frees and reuses them only after the work is submitted, as for its own programs.
+ * frees and reuses them only after the work is submitted, as for its own programs (webgpu_raw.ts);
+ * unlike `rawDispatch` it submits once, after all weights, not every few dispatches.
  *
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import { recordWebGpuKernelRun, webGpuFusedEnabled } from "./webgpu_kernels.ts";
-
-/** The parts of tfjs-backend-webgpu's backend this update drives directly. */
-interface WebGpuBackendInternals {
-  device: GPUDevice;
-  queue: GPUQueue;
-  commandEncoder: GPUCommandEncoder | null;
-  computePassEncoder: GPUComputePassEncoder | null;
-  commandQueueOwnedIds: WeakSet<object>;
-  uniformPendingDisposal: GPUBuffer[];
-  activeTimers?: unknown[] | null;
-  bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
-  tensorMap: { get(dataId: object): { resource: GPUBuffer | null } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  uploadToGPU(dataId: object): void;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
+import {
+  rawBackend,
+  rawBinding,
+  rawPipeline,
+  rawUniform,
+  type WebGpuBackendInternals,
+} from "./webgpu_raw.ts";
 
 /** Threads per workgroup; a second grid dimension takes weights over 65,535 workgroups. */
 const WORKGROUP = 256;
@@ -74,8 +64,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 `;
 
-const pipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
-
 /** RMSprop's settings, as the optimizer holds them. */
 export interface RmsPropSettings {
   readonly learningRate: number;
@@ -107,35 +95,27 @@ export function webGpuRmsPropUpdate(
   if (all.some((t) => t.dtype !== "float32")) return false;
   // An empty weight has nothing to bind (a zero-size binding is invalid): leave it to tfjs.
   if (values.some((v) => v.size === 0)) return false;
-  const backend = tf.backend() as unknown as WebGpuBackendInternals;
-  // The profiler's per-program timers expect tfjs's own programs: leave profiled runs to tfjs.
-  if (backend.activeTimers != null) return false;
-  const device = backend.device;
-  let pipeline = pipelines.get(device);
-  if (!pipeline) {
-    pipeline = device.createComputePipeline({
-      layout: "auto",
-      compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: "main" },
-    });
-    pipelines.set(device, pipeline);
-  }
+  // Undefined while tfjs's profiler times programs: leave profiled runs to tfjs.
+  const backend = rawBackend();
+  if (!backend) return false;
+  const pipeline = rawPipeline(backend, "kitRmsProp", SHADER);
   const uniform = uniformBuffer(backend, settings);
-  const binding = (dataId: object, bytes: number): GPUBufferBinding => {
-    backend.uploadToGPU(dataId);
-    backend.commandQueueOwnedIds.add(dataId);
-    return { buffer: backend.tensorMap.get(dataId).resource!, offset: 0, size: bytes };
-  };
   const outputs: tf.TensorInfo[][] = [];
   for (let i = 0; i < values.length; i++) {
     const n = values[i]!.size;
     const bytes = n * 4;
     const out = [0, 1, 2].map(() => backend.makeTensorInfo(values[i]!.shape, "float32"));
     const entries = [
-      ...out.map((o) => binding(o.dataId, bytes)),
-      ...[grads[i]!, squares[i]!, moments[i]!, values[i]!].map((t) => binding(t.dataId, bytes)),
+      ...out.map((o) => rawBinding(backend, o, bytes)),
+      ...[grads[i]!, squares[i]!, moments[i]!, values[i]!].map((t) =>
+        rawBinding(backend, t, bytes)
+      ),
       { buffer: uniform },
     ].map((resource, b) => ({ binding: b, resource }));
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = backend.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
     backend.ensureCommandEncoderReady();
     backend.computePassEncoder ??= backend.commandEncoder!.beginComputePass();
     const groups = Math.ceil(n / WORKGROUP);
@@ -171,11 +151,5 @@ function uniformBuffer(backend: WebGpuBackendInternals, s: RmsPropSettings): GPU
     s.epsilon,
   ]);
   new Uint32Array(data, 20, 1)[0] = s.momentum === 0 ? 0 : 1;
-  const buffer = backend.bufferManager.acquireBuffer(
-    data.byteLength,
-    GPUBufferUsage.COPY_DST | GPUBufferUsage.UNIFORM,
-  );
-  backend.queue.writeBuffer(buffer, 0, data);
-  backend.uniformPendingDisposal.push(buffer);
-  return buffer;
+  return rawUniform(backend, data);
 }

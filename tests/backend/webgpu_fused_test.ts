@@ -44,6 +44,8 @@ Deno.test({
   // Plus the layer case's two training calls.
   assertEquals(r.kitRuns.BatchNormForward, 2 * BN_SHAPES.length + 2);
   assertEquals(r.kitRuns.BatchNormBackward, BN_SHAPES.length);
+  // Every backward wrote dβ and dγ as two tensors from its reduction (no [2, C] tensor unpacked).
+  assertEquals(r.kitRuns.BatchNormGradSums, BN_SHAPES.length);
   const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
   // Some cases run the chunked reductions (several chunks of rows and a combining pass).
   const rowsOf = (s: readonly number[]) => s.slice(0, -1).reduce((a, b) => a * b, 1);
