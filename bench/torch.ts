@@ -106,11 +106,39 @@ export interface TorchRunOptions {
 
 const SCRIPT = new URL("./torch_hourglass.py", import.meta.url).pathname;
 
-async function runScript(python: string, args: string[]): Promise<string> {
+/**
+ * The environment for a twin on `threads` CPU threads: OpenMP and MKL pools of that size (unless
+ * the user set them). `torch.set_num_threads(1)` alone leaves the pool PyTorch made at import
+ * (one thread per core) spinning beside the one that works: a "1 thread" step then took 2x its
+ * wall time in CPU (373 against 188 ms, bench/RESULTS.md) and stole the second core from
+ * whatever else ran, which made side-by-side ratios on a shared machine unfair.
+ *
+ * @example
+ * ```ts
+ * twinEnv(1, {}); // { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" }
+ * ```
+ */
+export function twinEnv(
+  threads: number,
+  current: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["OMP_NUM_THREADS", "MKL_NUM_THREADS"]) {
+    env[name] = current[name] ?? String(threads);
+  }
+  return env;
+}
+
+async function runScript(
+  python: string,
+  args: string[],
+  threads?: number,
+): Promise<string> {
   const out = await new Deno.Command(python, {
     args: [SCRIPT, ...args],
     stdout: "piped",
     stderr: "piped",
+    ...(threads === undefined ? {} : { env: twinEnv(threads, Deno.env.toObject()) }),
   }).output();
   const stdout = new TextDecoder().decode(out.stdout).trim();
   const stderr = new TextDecoder().decode(out.stderr).trim();
@@ -170,6 +198,6 @@ export async function runTorchTwin(
     String(opts.steps),
     "--warmup",
     String(opts.warmup),
-  ]);
+  ], opts.device === "cpu" ? opts.threads : undefined);
   return JSON.parse(last) as TorchResult;
 }

@@ -9,7 +9,7 @@ import {
   runBench,
   withTorch,
 } from "../../bench/bench.ts";
-import { findTorchPython, type TorchResult, torchTwinCounts } from "../../bench/torch.ts";
+import { findTorchPython, type TorchResult, torchTwinCounts, twinEnv } from "../../bench/torch.ts";
 import { buildModel, countParams, MODEL_KINDS } from "../../lib/models/mod.ts";
 import { initBackend } from "../../lib/backend/select.ts";
 
@@ -157,4 +157,12 @@ Deno.test({
     assert(r.memory!.flat, JSON.stringify(r.memory));
     assert(r.peakTensors > r.memory!.end.tensors);
   },
+});
+
+Deno.test("the PyTorch twin's OpenMP and MKL pools get the bench's thread count unless the user set them", () => {
+  assertEquals(twinEnv(1, {}), { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" });
+  assertEquals(twinEnv(2, { OMP_NUM_THREADS: "4" }), {
+    OMP_NUM_THREADS: "4",
+    MKL_NUM_THREADS: "2",
+  });
 });
