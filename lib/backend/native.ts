@@ -20,6 +20,7 @@ import { KitError } from "../io/errors.ts";
 import { Dnnl, DNNL_LIBRARY, DNNL_PACKAGE } from "./native_dnnl.ts";
 import { makeNativeFusedBatchNorm } from "./native_bnorm.ts";
 import { registerNativeBatchNormTraining } from "./native_bnorm_train.ts";
+import { registerNativeMovingAverages } from "./native_bnorm_moving.ts";
 import { setOmpThreads } from "./native_omp.ts";
 import {
   ConvCache,
@@ -205,6 +206,7 @@ export function registerNativeKernels(): NativeStatus {
     });
   }
   registerNativeBatchNormTraining(conv, on);
+  registerNativeMovingAverages(on);
   return s;
 }
 

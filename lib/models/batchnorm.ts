@@ -24,6 +24,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { nativeBatchNormTraining } from "../backend/native_bnorm_train.ts";
+import { nativeMovingAverages } from "../backend/native_bnorm_moving.ts";
 import { webGpuBatchNormTraining } from "../backend/webgpu_bnorm.ts";
 import { webGpuReluGradFromOutput } from "../backend/webgpu_relu.ts";
 
@@ -170,14 +171,18 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       if (fused) return fused.y;
       // oneDNN's kernels when the native path is on (unless KIT_NATIVE_BN=0), else the
       // closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
-      const { y, mean, variance } = nativeBatchNormTraining(x, gamma, beta, bn.epsilon) ??
-        batchNormTraining(x, gamma, beta, bn.epsilon);
-      for (
-        const [moving, batch] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const
-      ) {
-        const old = moving.read();
-        moving.write(tf.sub(old, tf.mul(tf.sub(old, batch), decay)));
-      }
+      const native = nativeBatchNormTraining(x, gamma, beta, bn.epsilon);
+      const { y, mean, variance } = native ?? batchNormTraining(x, gamma, beta, bn.epsilon);
+      const olds = [bn.movingMean.read(), bn.movingVariance.read()] as const;
+      // With the native kernels: both averages in one kernel call, bit-identical to the tfjs
+      // ops below (lib/backend/native_bnorm_moving.ts). Those are 6 calls, and in a training
+      // step the tape clones both inputs of each (12 Identity calls): 18 -> 1 per layer.
+      const next = (native && nativeMovingAverages(...olds, mean, variance, decay)) ||
+        ([[olds[0], mean], [olds[1], variance]] as const).map(([old, batch]) =>
+          tf.sub(old, tf.mul(tf.sub(old, batch), decay))
+        );
+      bn.movingMean.write(next[0]!);
+      bn.movingVariance.write(next[1]!);
       tf.dispose([mean, variance]); // kept by batchNormTraining, so not freed by this tidy
       return y;
     });

@@ -231,10 +231,13 @@ Deno.test({
       return kept;
     };
     const before = nativeCallCounts.KitBatchNormTrainingGrad?.native ?? 0;
+    const movingBefore = nativeCallCounts.KitBatchNormMovingAverages?.native ?? 0;
     // On by default (nativeBatchNormTrainingOn); KIT_NATIVE_BN=0 would take the closed form.
     Deno.env.delete("KIT_NATIVE_BN");
     const native = await run("native", f);
     assertEquals(nativeCallCounts.KitBatchNormTrainingGrad?.native, before + 2);
+    // Both moving averages in one kernel call per training pass (native_bnorm_moving.ts).
+    assertEquals(nativeCallCounts.KitBatchNormMovingAverages?.native, movingBefore + 2);
     const cpu = await run("cpu", f);
     for (const e of relativeErrors(native, cpu)) assertLess(e, 1e-4, `relative error ${e}`);
   },
