@@ -11,8 +11,26 @@ import * as tf from "@tensorflow/tfjs";
 import { check, DNNL, type Dnnl, execArgs, memoryDesc } from "./native_dnnl.ts";
 import { limitOmpThreads, withOmpThreads } from "./native_omp.ts";
 
-/** What a {@link BatchNormPrimitive} computes. */
-export type BatchNormKind = "inference" | "training" | "backward";
+/**
+ * What a {@link BatchNormPrimitive} computes. `normalize` is `inference` (given statistics) run
+ * as a training pass: with a fused ReLU it also writes the workspace `backward` reads.
+ */
+export type BatchNormKind = "inference" | "normalize" | "training" | "backward";
+
+/** What a {@link BatchNormPrimitive} has: scale (γ), shift (β), and a fused ReLU after it. */
+export interface BatchNormParts {
+  readonly scale: boolean;
+  readonly shift: boolean;
+  /**
+   * oneDNN's `dnnl_fuse_norm_relu`: `y = max(0, γ x̂ + β)`. In `normalize` it writes which
+   * outputs were positive to a workspace (`ws`, {@link BatchNormPrimitive.workspaceBytes}), and
+   * `backward` then gives the gradients of the pair, masking dy with it.
+   */
+  readonly relu?: boolean;
+}
+
+/** oneDNN 2.x constants this module alone uses (dnnl_types.h of 2.6). */
+const BNORM_FUSE_RELU = 4, QUERY_WORKSPACE_MD = 135, ARG_WORKSPACE = 64, U8 = 6;
 
 /**
  * One oneDNN batch normalisation over `[pixels, channels]`: `inference` with given mean and
@@ -31,6 +49,8 @@ export class BatchNormPrimitive {
   readonly #mems: Record<string, Deno.PointerObject> = {};
   readonly #args: Uint8Array;
   readonly #threads: number | undefined;
+  /** Bytes of the ReLU workspace (`ws`) this primitive writes or reads; 0 without one. */
+  readonly workspaceBytes: number = 0;
 
   constructor(
     dnnl: Dnnl,
@@ -38,7 +58,7 @@ export class BatchNormPrimitive {
     pixels: number,
     channels: number,
     epsilon: number,
-    has: { scale: boolean; shift: boolean },
+    has: BatchNormParts,
     /** OpenMP threads for this primitive (created and run with them); default: the pool's. */
     threads?: number,
   ) {
@@ -50,12 +70,15 @@ export class BatchNormPrimitive {
       const lib = dnnl.lib;
       const data = memoryDesc(lib, [pixels, channels, 1, 1], DNNL.TAG_NHWC);
       const vec = memoryDesc(lib, [channels], DNNL.TAG_A);
-      const flags = (kind === "inference" ? DNNL.BNORM_GLOBAL_STATS : 0) |
-        (has.scale ? DNNL.BNORM_SCALE : 0) | (has.shift ? DNNL.BNORM_SHIFT : 0);
-      const forward = (prop: number) => {
+      // The backward pass differentiates through the batch statistics: not global there.
+      const given = kind === "inference" || kind === "normalize";
+      const flags = (given ? DNNL.BNORM_GLOBAL_STATS : 0) |
+        (has.scale ? DNNL.BNORM_SCALE : 0) | (has.shift ? DNNL.BNORM_SHIFT : 0) |
+        (has.relu ? BNORM_FUSE_RELU : 0);
+      const forward = (prop: number, forwardFlags = flags) => {
         const op = new Uint8Array(DNNL.OP_DESC_BYTES);
         check(
-          lib.dnnl_batch_normalization_forward_desc_init(op, prop, data, epsilon, flags),
+          lib.dnnl_batch_normalization_forward_desc_init(op, prop, data, epsilon, forwardFlags),
           "batch normalization desc",
         );
         return op;
@@ -67,7 +90,12 @@ export class BatchNormPrimitive {
         );
       let pd: Deno.PointerObject;
       if (kind === "backward") {
-        const hint = primDesc(forward(DNNL.FORWARD_TRAINING), null);
+        // With a fused ReLU the hint is the forward pass that writes the workspace (`normalize`,
+        // given statistics): oneDNN then refuses a backward pass whose workspace differs.
+        const hint = primDesc(
+          forward(DNNL.FORWARD_TRAINING, flags | (has.relu ? DNNL.BNORM_GLOBAL_STATS : 0)),
+          null,
+        );
         const op = new Uint8Array(DNNL.OP_DESC_BYTES);
         check(
           lib.dnnl_batch_normalization_backward_desc_init(
@@ -87,20 +115,37 @@ export class BatchNormPrimitive {
         }
       } else {
         pd = primDesc(
-          forward(kind === "training" ? DNNL.FORWARD_TRAINING : DNNL.FORWARD_INFERENCE),
+          forward(kind === "inference" ? DNNL.FORWARD_INFERENCE : DNNL.FORWARD_TRAINING),
           null,
         );
       }
+      const mem = (md: Uint8Array | Deno.PointerObject) =>
+        dnnl.handle(
+          (out) =>
+            lib.dnnl_memory_create(
+              out,
+              md instanceof Uint8Array ? Deno.UnsafePointer.of(md) : md,
+              dnnl.engine,
+              null,
+            ),
+          "memory",
+        );
       try {
         this.#prim = dnnl.handle((out) => lib.dnnl_primitive_create(out, pd), "primitive");
+        if (has.relu && kind !== "inference") {
+          // A 1-D u8 buffer in oneDNN 2.x (1 bit per value in the jit kernels, 8 in the
+          // reference ones); its size is read from the descriptor (ndims, dims[0], data type).
+          const ws = lib.dnnl_primitive_desc_query_md(pd, QUERY_WORKSPACE_MD, 0);
+          const md = ws && new Deno.UnsafePointerView(ws);
+          if (!ws || !md || md.getInt32(0) !== 1 || md.getInt32(104) !== U8) {
+            throw new Error("oneDNN batch norm: no plain u8 workspace for the fused ReLU");
+          }
+          this.workspaceBytes = Number(md.getBigInt64(8));
+          this.#mems["ws"] = mem(ws);
+        }
       } finally {
         lib.dnnl_primitive_desc_destroy(pd);
       }
-      const mem = (md: Uint8Array) =>
-        dnnl.handle(
-          (out) => lib.dnnl_memory_create(out, Deno.UnsafePointer.of(md), dnnl.engine, null),
-          "memory",
-        );
       const roles: [string, number, Uint8Array][] = [
         ["x", DNNL.ARG_SRC, data],
         ["mean", DNNL.ARG_MEAN, vec],
@@ -116,7 +161,9 @@ export class BatchNormPrimitive {
       } else {
         roles.push(["y", DNNL.ARG_DST, data]);
       }
-      const args: [number, Deno.PointerObject][] = [];
+      const args: [number, Deno.PointerObject][] = this.#mems["ws"]
+        ? [[ARG_WORKSPACE, this.#mems["ws"]]]
+        : [];
       for (const [role, arg, md] of roles) {
         this.#mems[role] = mem(md);
         args.push([arg, this.#mems[role]!]);
@@ -128,7 +175,7 @@ export class BatchNormPrimitive {
   }
 
   /** Runs on views of the wasm heap (taken after every allocation), by role. */
-  execute(views: Record<string, Float32Array | undefined>): void {
+  execute(views: Record<string, Float32Array | Uint8Array | undefined>): void {
     const lib = this.#dnnl.lib;
     for (const [role, mem] of Object.entries(this.#mems)) {
       const view = views[role];

@@ -39,6 +39,10 @@ import { countNativeCall } from "./native_conv.ts";
 export const NATIVE_BATCH_NORM_KERNELS = {
   forward: "KitBatchNormTraining",
   gradient: "KitBatchNormTrainingGrad",
+  /** BatchNorm then ReLU: `[y, workspace]` (which outputs are positive, oneDNN's format). */
+  reluForward: "KitBatchNormReluTraining",
+  /** The pair's gradients (dx, dγ, dβ) from the forward pass's workspace. */
+  reluGradient: "KitBatchNormReluTrainingGrad",
 } as const;
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` a native kernel needs. */
@@ -47,7 +51,18 @@ interface WasmHeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-let state: { current: () => { readonly dnnl: Dnnl }; enabled: () => boolean } | undefined;
+let state: {
+  current: () => { readonly dnnl: Dnnl };
+  enabled: () => boolean;
+  /** The fused pair's forward and backward primitives for x's size, or null when unfit. */
+  reluPair: (x: tf.TensorInfo, epsilon: number) => ReluPair | null;
+} | undefined;
+
+/** The two primitives of a fused BatchNorm + ReLU; their workspaces agree in size. */
+interface ReluPair {
+  readonly forward: BatchNormPrimitive;
+  readonly backward: BatchNormPrimitive;
+}
 
 /**
  * Registers the two kernels on the wasm backend (done by registerNativeKernels once oneDNN
@@ -63,25 +78,51 @@ export function registerNativeBatchNormTraining(
   enabled: () => boolean,
 ): void {
   if (state) return;
-  state = { current, enabled };
   const built = new Map<string, BatchNormPrimitive>();
+  const pairs = new Map<string, ReluPair | null>();
   let builtFor: object | undefined;
-  const primitive = (kind: "inference" | "backward", x: tf.TensorInfo, epsilon: number) => {
+  const primitive = (
+    kind: "inference" | "normalize" | "backward",
+    x: tf.TensorInfo,
+    epsilon: number,
+    relu = false,
+  ) => {
     const owner = current();
-    if (builtFor !== owner) built.clear(), builtFor = owner;
+    if (builtFor !== owner) built.clear(), pairs.clear(), builtFor = owner;
     const c = x.shape[x.shape.length - 1]!;
     const pixels = x.shape.reduce((p, d) => p * d, 1) / c;
-    const key = `${kind},${pixels},${c},${epsilon}`;
+    const key = `${kind},${pixels},${c},${epsilon},${relu}`;
     let prim = built.get(key);
     if (!prim) {
       prim = new BatchNormPrimitive(owner.dnnl, kind, pixels, c, epsilon, {
         scale: true,
         shift: true,
+        relu,
       }, BATCH_NORM_THREADS);
       built.set(key, prim);
     }
     return prim;
   };
+  const reluPair = (x: tf.TensorInfo, epsilon: number): ReluPair | null => {
+    primitive("inference", x, epsilon); // clears the caches for a new owner
+    const key = `${x.shape},${epsilon}`;
+    if (!pairs.has(key)) {
+      let pair: ReluPair | null = null;
+      try {
+        const forward = primitive("normalize", x, epsilon, true);
+        const backward = primitive("backward", x, epsilon, true);
+        // Both must agree on the workspace's format: the same size in oneDNN 2.x's plain u8.
+        if (forward.workspaceBytes > 0 && forward.workspaceBytes === backward.workspaceBytes) {
+          pair = { forward, backward };
+        }
+      } catch {
+        pair = null; // this oneDNN build has no such primitive: the caller stays unfused
+      }
+      pairs.set(key, pair);
+    }
+    return pairs.get(key)!;
+  };
+  state = { current, enabled, reluPair };
   const heap = (backend: unknown) => backend as WasmHeapBackend;
   // The gradient returns a tensor shaped like x and two per-channel vectors (dx, dscale,
   // dshift), allocated before any heap view is taken (an allocation may grow the heap).
@@ -141,6 +182,65 @@ export function registerNativeBatchNormTraining(
       return outs;
     },
   });
+  // The workspace lives in an int32 tensor of ceil(bytes / 4) values (tfjs never reads it).
+  const workspace = (b: WasmHeapBackend, t: tf.TensorInfo, bytes: number) => {
+    const v = b.typedArrayFromHeap(t);
+    return new Uint8Array(v.buffer, v.byteOffset, bytes);
+  };
+  tf.registerKernel({
+    kernelName: NATIVE_BATCH_NORM_KERNELS.reluForward,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const epsilon = (attrs as { epsilon: number }).epsilon;
+      const pair = reluPair(x!, epsilon);
+      if (!pair) throw new Error("oneDNN: no fused BatchNorm + ReLU for this input");
+      countNativeCall(NATIVE_BATCH_NORM_KERNELS.reluForward, true);
+      const b = heap(backend);
+      const bytes = pair.forward.workspaceBytes;
+      // Both outputs before any heap view is taken.
+      const y = b.makeOutput([...x!.shape], "float32");
+      const ws = b.makeOutput([Math.ceil(bytes / 4)], "int32");
+      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+      pair.forward.execute({
+        x: v(x!),
+        mean: v(mean!),
+        variance: v(variance!),
+        scale: v(gamma!),
+        shift: v(beta!),
+        y: v(y),
+        ws: workspace(b, ws, bytes),
+      });
+      return [y, ws];
+    },
+  });
+  tf.registerKernel({
+    kernelName: NATIVE_BATCH_NORM_KERNELS.reluGradient,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, mean, variance, dy, gamma, beta, ws } = inputs as Record<string, tf.TensorInfo>;
+      const epsilon = (attrs as { epsilon: number }).epsilon;
+      const pair = reluPair(x!, epsilon);
+      if (!pair) throw new Error("oneDNN: no fused BatchNorm + ReLU for this input");
+      countNativeCall(NATIVE_BATCH_NORM_KERNELS.reluGradient, true);
+      const b = heap(backend);
+      const outs = xAndTwoPerChannel(b, x!);
+      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+      pair.backward.execute({
+        x: v(x!),
+        mean: v(mean!),
+        variance: v(variance!),
+        dy: v(dy!),
+        scale: v(gamma!),
+        shift: v(beta!),
+        ws: workspace(b, ws!, pair.backward.workspaceBytes),
+        dx: v(outs[0]!),
+        dscale: v(outs[1]!),
+        dshift: v(outs[2]!),
+      });
+      return outs;
+    },
+  });
 }
 
 /**
@@ -171,6 +271,20 @@ export function nativeBatchNormTrainingOn(): boolean {
   }
 }
 
+/**
+ * Whether a training pass may ask for BatchNorm + ReLU as one native op now: the native training
+ * BatchNorm is on ({@link nativeBatchNormTrainingOn}, oneDNN loaded and enabled) and the backend
+ * is wasm. {@link nativeBatchNormTraining} with `relu` may still refuse an input.
+ *
+ * @example
+ * ```ts
+ * if (nativeBatchNormReluOn()) bn.apply(x, { training: true, kitFusedRelu: true });
+ * ```
+ */
+export function nativeBatchNormReluOn(): boolean {
+  return !!state?.enabled() && tf.getBackend() === "wasm" && nativeBatchNormTrainingOn();
+}
+
 /** Batch normalisation's training output, as lib/models' `batchNormTraining` returns it. */
 export interface NativeBatchNormResult {
   readonly y: tf.Tensor;
@@ -183,11 +297,14 @@ export interface NativeBatchNormResult {
 /**
  * Batch normalisation in training mode over all axes but the last, with gradients for x, γ and
  * β: the closed form's batch statistics, then two native kernels (see the module notes);
- * `undefined` when the native path cannot take it.
+ * `undefined` when the native path cannot take it. With `relu`, `y = max(0, BN(x))` with the
+ * pair's gradients, still one kernel each way: oneDNN's fused ReLU, whose forward pass writes
+ * which outputs were positive to a workspace (1 bit a value) that the backward pass reads.
  *
  * @example
  * ```ts
  * const r = nativeBatchNormTraining(x, gamma, beta, 1e-3) ?? batchNormTraining(x, gamma, beta, 1e-3);
+ * const a = nativeBatchNormTraining(x, gamma, beta, 1e-3, true); // a.y = relu(BN(x))
  * ```
  */
 export function nativeBatchNormTraining(
@@ -195,17 +312,21 @@ export function nativeBatchNormTraining(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
+  relu = false,
 ): NativeBatchNormResult | undefined {
   const c = x.shape[x.rank - 1];
   if (
     !nativeBatchNormTrainingOn() || !state?.enabled() || tf.getBackend() !== "wasm" || x.rank < 2 ||
     c === undefined ||
     x.size === 0 || [x, gamma, beta].some((t) => t.dtype !== "float32") ||
-    gamma.size !== c || beta.size !== c
+    gamma.size !== c || beta.size !== c || (relu && !state.reluPair(x, epsilon))
   ) {
     return undefined;
   }
-  const { forward, gradient } = NATIVE_BATCH_NORM_KERNELS;
+  const kernels = NATIVE_BATCH_NORM_KERNELS;
+  const [forward, gradient] = relu
+    ? [kernels.reluForward, kernels.reluGradient]
+    : [kernels.forward, kernels.gradient];
   const axes = x.shape.slice(0, -1).map((_, i) => i); // all but the channel axis
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -213,25 +334,27 @@ export function nativeBatchNormTraining(
     // As the closed form computes them (blocked sums on wasm), not oneDNN's one-pass sums.
     const mean = tf.mean(x, axes) as tf.Tensor1D;
     const variance = tf.mean(tf.squaredDifference(x, mean), axes) as tf.Tensor1D;
-    const y = tf.engine().runKernel(forward, { x, mean, variance, gamma, beta }, {
+    const out = tf.engine().runKernel(forward, { x, mean, variance, gamma, beta }, {
       epsilon,
-    }) as tf.Tensor;
+    }) as tf.Tensor | tf.Tensor[];
+    // The fused ReLU's workspace goes to the backward pass with the rest.
+    const [y, ws] = Array.isArray(out) ? out : [out];
     // customGrad runs this in a scope of its own: keep the statistics for the caller.
     stats = [tf.keep(mean), tf.keep(variance)];
-    save([x, mean, variance, gamma, beta]);
+    save([x, mean, variance, gamma, beta, ...(ws ? [ws] : [])]);
     return {
-      value: y,
+      value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [x, mean, variance, gamma, beta] = saved as [
+        const [x, mean, variance, gamma, beta, ws] = saved as [
           tf.Tensor,
           tf.Tensor,
           tf.Tensor,
           tf.Tensor,
           tf.Tensor,
+          tf.Tensor | undefined,
         ];
-        return tf.engine().runKernel(gradient, { x, mean, variance, dy, gamma, beta }, {
-          epsilon,
-        }) as tf.Tensor[];
+        const inputs = { x, mean, variance, dy, gamma, beta, ...(ws ? { ws } : {}) };
+        return tf.engine().runKernel(gradient, inputs, { epsilon }) as tf.Tensor[];
       },
     };
   });

@@ -128,6 +128,17 @@ export function registerReluGradientFromOutput(): void {
 }
 registerReluGradientFromOutput();
 
+/**
+ * The keyword argument that asks a {@link withClosedFormTraining} layer for `relu(BN(x))`, the
+ * BatchNorm and the ReLU layer after it in one call (lib/models/units.ts).
+ *
+ * @example
+ * ```ts
+ * const a = bn.apply(x, { training: true, [FUSED_RELU]: true }); // relu(BN(x))
+ * ```
+ */
+export const FUSED_RELU = "kitFusedRelu";
+
 /** The parts of a tfjs-layers BatchNormalization layer the training path reads. */
 interface BatchNormFields {
   readonly axis: number;
@@ -148,6 +159,10 @@ interface BatchNormFields {
  * saving and loading. Moving averages are updated exactly as tfjs-layers does:
  * `moving -= (moving - batch) · (1 - momentum)`.
  *
+ * Called with `{ [FUSED_RELU]: true }` (lib/models/units.ts, for a BN followed by a ReLU
+ * layer) it returns `relu(BN(x))`: in a training pass on the native path one fused oneDNN
+ * kernel each way, elsewhere the same ops as the two layers.
+ *
  * @example
  * ```ts
  * const bn = withClosedFormTraining(tf.layers.batchNormalization({ axis: -1 }));
@@ -159,8 +174,10 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
   bn.call = (inputs, kwargs) => {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const channelsLast = bn.axis === -1 || bn.axis === x.rank - 1;
+    const relu = kwargs[FUSED_RELU] === true;
     if (kwargs["training"] !== true || !channelsLast || !bn.gamma || !bn.beta) {
-      return original(inputs, kwargs);
+      const y = original(inputs, kwargs);
+      return relu ? tf.relu(y as tf.Tensor) : y;
     }
     return tf.tidy(() => {
       const gamma = bn.gamma.read() as tf.Tensor1D, beta = bn.beta.read() as tf.Tensor1D;
@@ -168,10 +185,12 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       // On webgpu: fused programs that also update the moving averages (webgpu_bnorm.ts).
       const moving = { movingMean: bn.movingMean, movingVariance: bn.movingVariance, decay };
       const fused = webGpuBatchNormTraining(x, gamma, beta, bn.epsilon, moving);
-      if (fused) return fused.y;
+      if (fused) return relu ? tf.relu(fused.y) : fused.y;
       // oneDNN's kernels when the native path is on (unless KIT_NATIVE_BN=0), else the
       // closed form in tfjs ops: the same values and gradients (tests/models, tests/backend).
-      const native = nativeBatchNormTraining(x, gamma, beta, bn.epsilon);
+      // With the ReLU fused into them when asked for and oneDNN has it.
+      const withRelu = relu ? nativeBatchNormTraining(x, gamma, beta, bn.epsilon, true) : undefined;
+      const native = withRelu ?? nativeBatchNormTraining(x, gamma, beta, bn.epsilon);
       const { y, mean, variance } = native ?? batchNormTraining(x, gamma, beta, bn.epsilon);
       const olds = [bn.movingMean.read(), bn.movingVariance.read()] as const;
       // With the native kernels: both averages in one kernel call, bit-identical to the tfjs
@@ -184,7 +203,7 @@ export function withClosedFormTraining<L extends tf.layers.Layer>(layer: L): L {
       bn.movingMean.write(next[0]!);
       bn.movingVariance.write(next[1]!);
       tf.dispose([mean, variance]); // kept by batchNormTraining, so not freed by this tidy
-      return y;
+      return relu && !withRelu ? tf.relu(y) : y;
     });
   };
   return layer;

@@ -10,6 +10,8 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { type Builder, call, type ConvSpec, type Flow, type RunContext } from "./layers.ts";
+import { FUSED_RELU } from "./batchnorm.ts";
+import { nativeBatchNormReluOn } from "../backend/native_bnorm_train.ts";
 
 /** Anything that maps `[B, H, W, C]` to `[B, H, W, C']` (symbolic or real tensors alike). */
 export interface Module {
@@ -90,20 +92,50 @@ export function scoped<R>(x: Flow, f: () => R): R {
 }
 
 /**
+ * Whether `layer` then `next` is a BatchNorm and a plain ReLU that a training pass on the native
+ * path runs as one op (batchnorm.ts's {@link FUSED_RELU}): one oneDNN kernel each way instead of
+ * a BatchNorm kernel, a Relu, and a Step and a Multiply for its gradient. Both layers stay in
+ * the model, so weight names and saved models do not change.
+ */
+function fusesWithRelu(
+  layer: tf.layers.Layer,
+  next: tf.layers.Layer | undefined,
+  x: Flow,
+  ctx: RunContext,
+): boolean {
+  return ctx.training && layer.trainable && x instanceof tf.Tensor && next !== undefined &&
+    layer.getClassName() === "BatchNormalization" && next.getClassName() === "ReLU" &&
+    (next as unknown as { maxValue?: number | null }).maxValue == null && nativeBatchNormReluOn();
+}
+
+/**
  * Runs layers one after the other, each on the previous one's output; on real tensors inside a
  * `tf.tidy` of their own, so that only the unit's output and what the gradient tape saved
  * outlive it. In a training step that frees each BatchNorm output as soon as its ReLU has run
  * (the ReLU's gradient reads its own output, batchnorm.ts): without the scope every BatchNorm
  * output of the network stayed alive until `forward`'s tidy closed, and the forward pass's end
  * was the step's peak (bench/RESULTS.md, "training memory"). Same ops, same values; building
- * the graph (symbolic tensors) runs unscoped.
+ * the graph (symbolic tensors) runs unscoped. A BatchNorm and the ReLU after it run as one op
+ * in a training pass on the native path ({@link fusesWithRelu}).
  */
 function runLayers<T extends Flow>(
   layers: readonly tf.layers.Layer[],
   x: T,
   ctx: RunContext,
 ): T {
-  return scoped(x, () => layers.reduce((h, layer) => callLean(layer, h, ctx), x));
+  return scoped(x, () => {
+    let h = x;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i]!;
+      if (fusesWithRelu(layer, layers[i + 1], h, ctx)) {
+        h = layer.apply(h as tf.Tensor, { training: true, [FUSED_RELU]: true }) as unknown as T;
+        i++; // the ReLU ran inside
+      } else {
+        h = callLean(layer, h, ctx);
+      }
+    }
+    return h;
+  });
 }
 
 /** The names of a unit's three layers (PyTorch-style module paths, see layers.ts). */
