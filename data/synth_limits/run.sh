@@ -5,6 +5,7 @@
 #   BASE=data/synth_limits/S1_standard_2x32_10000.json data/synth_limits/run.sh S1_standard_2x32_10000
 #     (S1 ran with the default threads: wasm + oneDNN, 2 threads)
 #   KIT_NATIVE_THREADS=1 BASE=data/synth_limits/S2_standard_2x64_64px_10000.json data/synth_limits/run.sh S2_standard_2x64_64px_10000
+#   KIT_NATIVE_THREADS=1 BASE=data/synth_limits/H1_hard_2x32_10000.json data/synth_limits/run.sh H1_hard_2x32_10000
 # They ran with KIT_WASM_THREADS=1 on a shared 2-core machine; times in the logs are that machine's.
 cd "$(dirname "$0")/../.."
 name=$1; shift
