@@ -134,112 +134,82 @@ export function registerNativeBatchNormTraining(
       b.makeOutput([c], "float32"),
     ];
   };
-  tf.registerKernel({
-    kernelName: NATIVE_BATCH_NORM_KERNELS.forward,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-      const epsilon = (attrs as { epsilon: number }).epsilon;
-      // Normalisation with given statistics: oneDNN's inference primitive (global statistics).
-      const prim = primitive("inference", x!, epsilon);
-      countNativeCall(NATIVE_BATCH_NORM_KERNELS.forward, true);
-      const b = heap(backend);
-      const y = b.makeOutput([...x!.shape], "float32"); // before any heap view is taken
-      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
-      prim.execute({
-        x: v(x!),
-        mean: v(mean!),
-        variance: v(variance!),
-        scale: v(gamma!),
-        shift: v(beta!),
-        y: v(y),
-      });
-      return y;
-    },
-  });
-  tf.registerKernel({
-    kernelName: NATIVE_BATCH_NORM_KERNELS.gradient,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, mean, variance, dy, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-      const epsilon = (attrs as { epsilon: number }).epsilon;
-      const prim = primitive("backward", x!, epsilon);
-      countNativeCall(NATIVE_BATCH_NORM_KERNELS.gradient, true);
-      const b = heap(backend);
-      const outs = xAndTwoPerChannel(b, x!);
-      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
-      prim.execute({
-        x: v(x!),
-        mean: v(mean!),
-        variance: v(variance!),
-        dy: v(dy!),
-        scale: v(gamma!),
-        shift: v(beta!),
-        dx: v(outs[0]!),
-        dscale: v(outs[1]!),
-        dshift: v(outs[2]!),
-      });
-      return outs;
-    },
-  });
+  type Inputs = Record<string, tf.TensorInfo>;
+  // Views of what every kernel reads (x, the statistics, γ as scale, β as shift), taken after
+  // the kernel's outputs are allocated (an allocation may grow the heap).
+  const views = (b: WasmHeapBackend, inputs: Inputs) => {
+    const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+    const { x, mean, variance, gamma, beta } = inputs;
+    return {
+      v,
+      read: { x: v(x!), mean: v(mean!), variance: v(variance!), scale: v(gamma!), shift: v(beta!) },
+    };
+  };
+  const pairFor = (inputs: Inputs, epsilon: number): ReluPair => {
+    const pair = reluPair(inputs.x!, epsilon);
+    if (!pair) throw new Error("oneDNN: no fused BatchNorm + ReLU for this input");
+    return pair;
+  };
   // The workspace lives in an int32 tensor of ceil(bytes / 4) values (tfjs never reads it).
   const workspace = (b: WasmHeapBackend, t: tf.TensorInfo, bytes: number) => {
     const v = b.typedArrayFromHeap(t);
     return new Uint8Array(v.buffer, v.byteOffset, bytes);
   };
-  tf.registerKernel({
-    kernelName: NATIVE_BATCH_NORM_KERNELS.reluForward,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, mean, variance, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-      const epsilon = (attrs as { epsilon: number }).epsilon;
-      const pair = reluPair(x!, epsilon);
-      if (!pair) throw new Error("oneDNN: no fused BatchNorm + ReLU for this input");
-      countNativeCall(NATIVE_BATCH_NORM_KERNELS.reluForward, true);
-      const b = heap(backend);
-      const bytes = pair.forward.workspaceBytes;
-      // Both outputs before any heap view is taken.
-      const y = b.makeOutput([...x!.shape], "float32");
-      const ws = b.makeOutput([Math.ceil(bytes / 4)], "int32");
-      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
-      pair.forward.execute({
-        x: v(x!),
-        mean: v(mean!),
-        variance: v(variance!),
-        scale: v(gamma!),
-        shift: v(beta!),
-        y: v(y),
-        ws: workspace(b, ws, bytes),
-      });
-      return [y, ws];
-    },
+  const register = (
+    kernelName: string,
+    run: (b: WasmHeapBackend, inputs: Inputs, epsilon: number) => tf.TensorInfo | tf.TensorInfo[],
+  ) =>
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        countNativeCall(kernelName, true);
+        return run(heap(backend), inputs as Inputs, (attrs as { epsilon: number }).epsilon);
+      },
+    });
+  register(NATIVE_BATCH_NORM_KERNELS.forward, (b, inputs, epsilon) => {
+    // Normalisation with given statistics: oneDNN's inference primitive (global statistics).
+    const prim = primitive("inference", inputs.x!, epsilon);
+    const y = b.makeOutput([...inputs.x!.shape], "float32");
+    const { v, read } = views(b, inputs);
+    prim.execute({ ...read, y: v(y) });
+    return y;
   });
-  tf.registerKernel({
-    kernelName: NATIVE_BATCH_NORM_KERNELS.reluGradient,
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, mean, variance, dy, gamma, beta, ws } = inputs as Record<string, tf.TensorInfo>;
-      const epsilon = (attrs as { epsilon: number }).epsilon;
-      const pair = reluPair(x!, epsilon);
-      if (!pair) throw new Error("oneDNN: no fused BatchNorm + ReLU for this input");
-      countNativeCall(NATIVE_BATCH_NORM_KERNELS.reluGradient, true);
-      const b = heap(backend);
-      const outs = xAndTwoPerChannel(b, x!);
-      const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
-      pair.backward.execute({
-        x: v(x!),
-        mean: v(mean!),
-        variance: v(variance!),
-        dy: v(dy!),
-        scale: v(gamma!),
-        shift: v(beta!),
-        ws: workspace(b, ws!, pair.backward.workspaceBytes),
-        dx: v(outs[0]!),
-        dscale: v(outs[1]!),
-        dshift: v(outs[2]!),
-      });
-      return outs;
-    },
+  register(NATIVE_BATCH_NORM_KERNELS.gradient, (b, inputs, epsilon) => {
+    const prim = primitive("backward", inputs.x!, epsilon);
+    const outs = xAndTwoPerChannel(b, inputs.x!);
+    const { v, read } = views(b, inputs);
+    prim.execute({
+      ...read,
+      dy: v(inputs.dy!),
+      dx: v(outs[0]!),
+      dscale: v(outs[1]!),
+      dshift: v(outs[2]!),
+    });
+    return outs;
+  });
+  register(NATIVE_BATCH_NORM_KERNELS.reluForward, (b, inputs, epsilon) => {
+    const pair = pairFor(inputs, epsilon);
+    const bytes = pair.forward.workspaceBytes;
+    const y = b.makeOutput([...inputs.x!.shape], "float32");
+    const ws = b.makeOutput([Math.ceil(bytes / 4)], "int32");
+    const { v, read } = views(b, inputs);
+    pair.forward.execute({ ...read, y: v(y), ws: workspace(b, ws, bytes) });
+    return [y, ws];
+  });
+  register(NATIVE_BATCH_NORM_KERNELS.reluGradient, (b, inputs, epsilon) => {
+    const pair = pairFor(inputs, epsilon);
+    const outs = xAndTwoPerChannel(b, inputs.x!);
+    const { v, read } = views(b, inputs);
+    pair.backward.execute({
+      ...read,
+      dy: v(inputs.dy!),
+      ws: workspace(b, inputs.ws!, pair.backward.workspaceBytes),
+      dx: v(outs[0]!),
+      dscale: v(outs[1]!),
+      dshift: v(outs[2]!),
+    });
+    return outs;
   });
 }
 
