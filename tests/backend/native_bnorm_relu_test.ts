@@ -1,49 +1,14 @@
 import { assertEquals, assertLess } from "@std/assert";
 import * as tf from "@tensorflow/tfjs";
-import {
-  initBackend,
-  loadNative,
-  nativeBatchNormTraining,
-  setNativeKernelsEnabled,
-} from "../../lib/backend/mod.ts";
+import { loadNative, nativeBatchNormTraining } from "../../lib/backend/mod.ts";
+import { BACKEND_TEST, rand, relativeErrors, run } from "./native_paths.ts";
 import { nativeCallCounts } from "../../lib/backend/native_conv.ts";
 import { batchNormTraining } from "../../lib/models/batchnorm.ts";
 import { Builder } from "../../lib/models/layers.ts";
 import { BnRelu, ConvBnRelu, PreActConv } from "../../lib/models/units.ts";
 
-// Starting the wasm backend starts its thread pool, which lives as long as the process.
-const BACKEND_TEST = { sanitizeOps: false, sanitizeResources: false };
-
 const status = loadNative();
 const SKIP = status.loaded ? "" : ` (skipped: ${status.reason}; ${status.hint})`;
-
-function rand(shape: number[], seed: number): tf.Tensor {
-  return tf.randomUniform(shape, -1, 1, "float32", seed);
-}
-
-/** Runs `f` on the wasm backend with the native kernels, or on the cpu backend. */
-async function run(native: boolean, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await initBackend(native ? "wasm" : "cpu", () => {});
-  setNativeKernelsEnabled(true);
-  const outs = f();
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
-}
-
-/** max |a - ref| / max |ref| per output. */
-function relativeErrors(a: Float32Array[], ref: Float32Array[]): number[] {
-  return a.map((v, i) => {
-    const r = ref[i]!;
-    assertEquals(v.length, r.length);
-    let diff = 0, scale = 0;
-    for (let k = 0; k < r.length; k++) {
-      diff = Math.max(diff, Math.abs(v[k]! - r[k]!));
-      scale = Math.max(scale, Math.abs(r[k]!));
-    }
-    return scale === 0 ? diff : diff / scale;
-  });
-}
 
 const count = (name: string) => nativeCallCounts[name]?.native ?? 0;
 
@@ -90,10 +55,10 @@ Deno.test({
           "KitBatchNormReluTrainingGrad",
         ),
       ];
-      const native = await run(true, f(true));
+      const native = await run("native", f(true));
       assertEquals(count("KitBatchNormReluTraining"), forward + 2, "the fused forward ran");
       assertEquals(count("KitBatchNormReluTrainingGrad"), gradient + 1, "the fused gradient ran");
-      const cpu = await run(false, f(false));
+      const cpu = await run("cpu", f(false));
       for (const [i, e] of relativeErrors(native, cpu).entries()) {
         assertLess(e, 1e-4, `[${shape}] output ${i}: relative error ${e}`);
       }
@@ -146,10 +111,10 @@ Deno.test({
       return out;
     };
     const before = count("KitBatchNormReluTrainingGrad");
-    const native = await run(true, f);
+    const native = await run("native", f);
     // Three BatchNorm + ReLU pairs, differentiated twice (variableGrads, grad).
     assertEquals(count("KitBatchNormReluTrainingGrad"), before + 6);
-    const cpu = await run(false, f);
+    const cpu = await run("cpu", f);
     for (const [i, e] of relativeErrors(native, cpu).entries()) {
       assertLess(e, 1e-4, `output ${i}: relative error ${e}`);
     }

@@ -7,52 +7,15 @@ import {
   loadNative,
   nativeBatchNormTraining,
   nativePrimitiveCount,
-  setNativeKernelsEnabled,
 } from "../../lib/backend/mod.ts";
+import { BACKEND_TEST, rand, relativeErrors, run } from "./native_paths.ts";
 import { nativeCallCounts } from "../../lib/backend/native_conv.ts";
 import { batchNormTraining, withClosedFormTraining } from "../../lib/models/batchnorm.ts";
-
-// Starting the wasm backend starts its thread pool, which lives as long as the process.
-const BACKEND_TEST = { sanitizeOps: false, sanitizeResources: false };
 
 const status = loadNative();
 const SKIP = status.loaded ? "" : ` (skipped: ${status.reason}; ${status.hint})`;
 if (!status.loaded) {
   console.warn(`native_test: oneDNN not loaded, native checks skipped: ${status.reason}`);
-}
-
-function rand(shape: number[], seed: number): tf.Tensor {
-  return tf.randomUniform(shape, -1, 1, "float32", seed);
-}
-
-type Path = "native" | "wasm" | "cpu";
-
-/** Runs `f` on one path; native and wasm are the wasm backend with the native kernels on/off. */
-async function run(path: Path, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await initBackend(path === "cpu" ? "cpu" : "wasm", () => {});
-  setNativeKernelsEnabled(path === "native");
-  try {
-    const outs = f();
-    const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-    tf.dispose(outs);
-    return values;
-  } finally {
-    setNativeKernelsEnabled(true);
-  }
-}
-
-/** max |a - ref| / max |ref| per output. */
-function relativeErrors(a: Float32Array[], ref: Float32Array[]): number[] {
-  return a.map((v, i) => {
-    const r = ref[i]!;
-    assertEquals(v.length, r.length);
-    let diff = 0, scale = 0;
-    for (let k = 0; k < r.length; k++) {
-      diff = Math.max(diff, Math.abs(v[k]! - r[k]!));
-      scale = Math.max(scale, Math.abs(r[k]!));
-    }
-    return scale === 0 ? diff : diff / scale;
-  });
 }
 
 function nativeCalls(): number {
