@@ -20,7 +20,12 @@
 import * as tf from "@tensorflow/tfjs";
 import process from "node:process";
 import { BACKEND_CHOICES, type BackendRequest, initBackend } from "../lib/backend/select.ts";
-import { MAX_WASM_THREADS, setWasmThreads, wasmThreadCount } from "../lib/backend/wasm_threads.ts";
+import {
+  MAX_WASM_THREADS,
+  setWasmThreads,
+  setWasmThreadsDefault,
+  wasmThreadCount,
+} from "../lib/backend/wasm_threads.ts";
 import {
   describeNative,
   setNativeKernelsEnabled,
@@ -62,8 +67,11 @@ const USAGE = `usage: deno task bench [options]
   --batch B         batch size (default 4)
   --size R          input side in pixels, a multiple of 64 (default 128)
   --backend auto|webgpu|wasm|cpu   (default auto)
-  --threads N       wasm threads and PyTorch CPU threads (default: the wasm default, half the
-                    cores or $KIT_WASM_THREADS)
+  --threads N       cores for each side: oneDNN's and PyTorch's CPU threads; tfjs's wasm pool
+                    gets N too on plain wasm, but 1 beside oneDNN (the kit's default there;
+                    lib/backend/wasm_threads.ts says why). Default: the kit's defaults (oneDNN
+                    on all cores, wasm pool 1 beside it, else half the cores)
+  --wasm-threads W  tfjs's wasm pool exactly W threads, overriding the above
   --steps N         timed runs of each measurement (default 5); tensor count and memory are
                     checked after every training step
   --warmup N        untimed runs before them (default 2)
@@ -126,6 +134,8 @@ export interface BenchResult {
   readonly backend: string;
   /** wasm threads (1 on cpu; null on WebGPU). */
   readonly threads: number | null;
+  /** oneDNN's threads when its convolutions are loaded, else null. */
+  readonly nativeThreads: number | null;
   readonly stacks: number;
   readonly features: number;
   readonly batch: number;
@@ -337,8 +347,10 @@ export interface BenchOptions {
   readonly batch: number;
   readonly size: number;
   readonly backend: BackendRequest;
-  /** wasm threads; undefined = the wasm default. */
+  /** Cores: oneDNN's threads, and the wasm pool's on plain wasm; undefined = the defaults. */
   readonly threads?: number;
+  /** tfjs's wasm pool exactly this many threads; undefined = as `threads` says. */
+  readonly wasmThreads?: number;
   readonly steps: number;
   readonly warmup: number;
   /** With native convolutions loaded, also time plain wasm (them switched off). */
@@ -363,7 +375,13 @@ export interface BenchOptions {
  */
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? ((line: string) => console.error(line));
-  if (opts.threads !== undefined) setWasmThreads(opts.threads), setNativeThreads(opts.threads);
+  if (opts.threads !== undefined) {
+    // initBackend lowers the wasm default to 1 when oneDNN loads, so N reaches the wasm pool
+    // only on plain wasm.
+    setWasmThreadsDefault(opts.threads);
+    setNativeThreads(opts.threads);
+  }
+  if (opts.wasmThreads !== undefined) setWasmThreads(opts.wasmThreads);
   const choice = await initBackend(opts.backend, log);
   // Like `deno task train`: stop with one line when a step cannot fit the backend's memory.
   await checkStepFits({
@@ -469,6 +487,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       : choice.backend === "cpu"
       ? 1
       : null,
+    nativeThreads: choice.native?.loaded ? choice.native.threads : null,
     stacks: opts.stacks,
     features: opts.features,
     batch: opts.batch,
@@ -710,6 +729,7 @@ async function main(args: readonly string[]): Promise<void> {
       "size",
       "backend",
       "threads",
+      "wasm-threads",
       "steps",
       "warmup",
       "torch-device",
@@ -725,6 +745,9 @@ async function main(args: readonly string[]): Promise<void> {
   const threads = flags.threads === undefined
     ? undefined
     : numberFlag(flags, "threads", 1, { min: 1, max: MAX_WASM_THREADS, integer: true });
+  const wasmThreads = flags["wasm-threads"] === undefined
+    ? undefined
+    : numberFlag(flags, "wasm-threads", 1, { min: 1, max: MAX_WASM_THREADS, integer: true });
   const torchDevice = String(flags["torch-device"] ?? "cpu");
   if (!/^(cpu|cuda(:\d+)?)$/.test(torchDevice)) {
     throw new KitError(`--torch-device must be cpu, cuda or cuda:N; got "${torchDevice}"`);
@@ -737,6 +760,7 @@ async function main(args: readonly string[]): Promise<void> {
     size,
     backend: choiceFlag(flags, "backend", BACKEND_CHOICES, "auto"),
     threads,
+    wasmThreads,
     steps: numberFlag(flags, "steps", 5, { min: 1, integer: true }),
     warmup: numberFlag(flags, "warmup", 2, { min: 0, integer: true }),
     profile: flags.profile === true,
@@ -759,7 +783,8 @@ async function main(args: readonly string[]): Promise<void> {
         const t = await runTorchTwin(config, {
           python: found.python,
           batch: opts.batch,
-          threads: threads ?? result.threads ?? 1,
+          // As many cores as the kit's heavy kernels had.
+          threads: threads ?? result.nativeThreads ?? result.threads ?? 1,
           device: torchDevice,
           steps: opts.steps,
           warmup: opts.warmup,

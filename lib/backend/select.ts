@@ -14,6 +14,7 @@ import { probeAdapter, registerWebGpuBackend } from "./webgpu.ts";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { registerCpuKernelFixes } from "./cpu_kernels.ts";
 import { describeNative, type NativeStatus, registerNativeKernels } from "./native.ts";
+import { setWasmThreadsDefault } from "./wasm_threads.ts";
 
 /** Backends a user can ask for. */
 export const BACKEND_CHOICES = ["auto", "webgpu", "wasm", "cpu"] as const;
@@ -123,6 +124,9 @@ export async function initBackend(
   if (backend === "wasm") {
     registerWasmTrainingKernels();
     native = registerNativeKernels();
+    // oneDNN's pool runs the convolutions on every core; tfjs's wasm pool beside it only
+    // contends for them (wasm_threads.ts says how much), so its default drops to one thread.
+    if (native.loaded) setWasmThreadsDefault(1);
   }
   if (backend === "cpu") registerCpuKernelFixes();
   const ok = await tf.setBackend(backend);

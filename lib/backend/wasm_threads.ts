@@ -20,12 +20,16 @@
  * Everything is restored once the backend is up. If the threaded start fails, the factory
  * says so on stderr and starts the single-threaded build.
  *
- * Threads: `setWasmThreads(n)` before the backend starts, else `$KIT_WASM_THREADS`, else half
- * the logical cores (tfjs's own default in browsers), at most 8 (tfjs's worker pool). Half, not
- * all: a thread pool is only faster while it has its cores to itself. With another process
- * busy, every one of a training step's thousands of small ops waits for the descheduled thread,
- * and the step is slower than on one thread (measured in bench/RESULTS.md). On a dedicated
- * 2-core machine set `KIT_WASM_THREADS=2`.
+ * Threads: `setWasmThreads(n)` before the backend starts, else `$KIT_WASM_THREADS`, else the
+ * default: one thread when oneDNN's convolutions are loaded (`setWasmThreadsDefault`, called by
+ * `initBackend`), otherwise half the logical cores (tfjs's own default in browsers), at most 8
+ * (tfjs's worker pool). Half, not all: a thread pool is only faster while it has its cores to
+ * itself. With another process busy, every one of a training step's thousands of small ops
+ * waits for the descheduled thread, and the step is slower than on one thread (measured in
+ * bench/RESULTS.md). One beside oneDNN: oneDNN's OpenMP pool then does the heavy kernels on all
+ * cores, and a second pool whose workers wait for work on the same cores made a 2-core training
+ * step 1.5-1.9x slower (bench/RESULTS.md, "Two thread pools"). On a dedicated 2-core machine
+ * without oneDNN set `KIT_WASM_THREADS=2`.
  *
  * @module
  */
@@ -50,6 +54,7 @@ export const MAX_WASM_THREADS = 8;
 const WASM_PRIORITY = 2;
 
 let requestedThreads: number | undefined;
+let defaultThreads: number | undefined;
 let startedThreads: number | undefined;
 let wrapped = false;
 
@@ -65,6 +70,21 @@ let wrapped = false;
  */
 export function setWasmThreads(n: number): void {
   requestedThreads = checkThreads(n, "wasm threads");
+}
+
+/**
+ * Sets the thread count used when neither `setWasmThreads` nor `$KIT_WASM_THREADS` chose one
+ * (undefined: half the logical cores again). `initBackend` sets 1 when oneDNN's convolutions
+ * are loaded; `deno task bench --threads N` sets N. Takes effect when the wasm backend starts.
+ *
+ * @example
+ * ```ts
+ * setWasmThreadsDefault(1);
+ * wantedWasmThreads(); // 1, unless KIT_WASM_THREADS or setWasmThreads says otherwise
+ * ```
+ */
+export function setWasmThreadsDefault(n: number | undefined): void {
+  defaultThreads = n === undefined ? undefined : checkThreads(n, "wasm threads");
 }
 
 /**
@@ -88,7 +108,8 @@ function checkThreads(n: number, what: string): number {
 }
 
 /**
- * Threads wanted now: `setWasmThreads`, else `$KIT_WASM_THREADS`, else the core count.
+ * Threads wanted now: `setWasmThreads`, else `$KIT_WASM_THREADS`, else `setWasmThreadsDefault`,
+ * else half the logical cores.
  *
  * @example
  * ```ts
@@ -100,6 +121,7 @@ export function wantedWasmThreads(): number {
   if (requestedThreads !== undefined) return requestedThreads;
   const env = Deno.env.get("KIT_WASM_THREADS");
   if (env !== undefined && env !== "") return checkThreads(Number(env), "KIT_WASM_THREADS");
+  if (defaultThreads !== undefined) return defaultThreads;
   const cores = navigator.hardwareConcurrency || 1;
   return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(cores / 2)));
 }

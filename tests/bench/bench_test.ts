@@ -47,6 +47,7 @@ const RESULT: BenchResult = {
   model: "hourglass",
   backend: "wasm",
   threads: 1,
+  nativeThreads: null,
   stacks: 2,
   features: 64,
   batch: 4,
