@@ -102,6 +102,69 @@ export function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {
 }
 
 /**
+ * A matrix product of two tensors viewed as matrices, on tfjs's tiled MatMul program, reshaped to
+ * `outShape`: `a` is read as `aShape` (transposed when `transposeA`), `b` likewise. The views
+ * share their tensors' buffers; the product's own buffer becomes the result's. Counted as one
+ * {@link CONV_AS_MATMUL} run. A 1x1 convolution's input and filter gradients are such products
+ * (webgpu_conv_input.ts, webgpu_conv_filter.ts). The tiled program reads a transposed operand
+ * with strided loads: fine for a short reduction's `a`, but a 1x1 input gradient as dy · Wᵀ ran
+ * at 0.18-0.39x of the plain product on llvmpipe, so that caller transposes W itself.
+ *
+ * @example
+ * ```ts
+ * // dW[Cin, Cout] = x[B·H·W, Cin]ᵀ · dy[B·H·W, Cout]
+ * const dw = pointwiseMatMul(backend, x, [rows, cin], true, dy, [rows, cout], false, filterShape);
+ * ```
+ */
+export function pointwiseMatMul(
+  backend: unknown,
+  a: tf.TensorInfo,
+  aShape: [number, number],
+  transposeA: boolean,
+  b: tf.TensorInfo,
+  bShape: [number, number],
+  transposeB: boolean,
+  outShape: readonly number[],
+): tf.TensorInfo {
+  const reshape = kernel(tf.Reshape);
+  const a2 = reshape({ inputs: { x: a }, backend, attrs: { shape: aShape } });
+  const b2 = reshape({ inputs: { x: b }, backend, attrs: { shape: bShape } });
+  const product = withTiledMatMul(() =>
+    kernel(tf.BatchMatMul)({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA, transposeB } })
+  );
+  const out = reshape({ inputs: { x: product }, backend, attrs: { shape: [...outShape] } });
+  const { disposeData } = backend as { disposeData(id: tf.DataId): boolean };
+  for (const t of [a2, b2, product]) disposeData.call(backend, t.dataId);
+  recordWebGpuKernelRun(CONV_AS_MATMUL);
+  return out;
+}
+
+/**
+ * A filter [1, 1, Cin, Cout] as the matrix Wᵀ [Cout, Cin] in a buffer of its own (one small
+ * Transpose dispatch). The caller disposes it.
+ *
+ * @example
+ * ```ts
+ * const wt = transposedPointwiseFilter(backend, filter, cin, cout); // [cout, cin]
+ * ```
+ */
+export function transposedPointwiseFilter(
+  backend: unknown,
+  filter: tf.TensorInfo,
+  inChannels: number,
+  outChannels: number,
+): tf.TensorInfo {
+  const w = kernel(tf.Reshape)({
+    inputs: { x: filter },
+    backend,
+    attrs: { shape: [inChannels, outChannels] },
+  });
+  const wt = kernel(tf.Transpose)({ inputs: { x: w }, backend, attrs: { perm: [1, 0] } });
+  (backend as { disposeData(id: tf.DataId): boolean }).disposeData(w.dataId);
+  return wt;
+}
+
+/**
  * The kit's Conv2D / FusedConv2D on webgpu: a 1x1 stride-1 unpadded NHWC float32 convolution as
  * one (fused) MatMul `[B·H·W, Cin] x [Cin, Cout]` on tfjs's tiled program; other NHWC float32
  * convolutions through tfjs's kernel, on its implicit-GEMM program from 32 output rows and with

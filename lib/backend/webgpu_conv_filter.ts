@@ -6,9 +6,9 @@
  * `K = filterH · filterW · inChannels` (dW's rows, in the filter's own memory order) and
  * `N = outChannels`. tfjs-backend-webgpu 4.22 gives each filter weight one invocation that loops
  * serially over all M terms: a few thousand invocations with loops of 10⁴–10⁵ steps, which
- * leaves a large GPU idle. Here each workgroup computes a 64 × 64 tile of dW over one slice of
- * M (split-K), staging 16 rows of both operands in workgroup memory per step, with vec4 loads
- * where the channels allow; a second small pass sums the slices. The patches are never built:
+ * leaves a large GPU idle. Here each workgroup computes a 64 × 64 tile of dW (64 × 32 or
+ * 64 × 16 for narrow layers) over one slice of M (split-K), staging 16 rows of both operands in
+ * workgroup memory per step, with vec4 loads where the channels allow; a second small pass sums the slices. The patches are never built:
  * the loads compute which input pixel a row of M and a column of K read (implicit GEMM).
  *
  * Kept whole (~300 lines): most of it is the one WGSL program, whose tiling constants the split
@@ -18,13 +18,31 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { isPointwise, pointwiseMatMul } from "./webgpu_conv2d.ts";
 
-/** Output rows (K) and columns (N) one workgroup computes; each of its 16 × 16 threads does 4 × 4. */
+/** Output rows (K) one workgroup computes. */
 const TILE = 64;
 /** Rows of M staged in workgroup memory per step. */
 const TILE_M = 16;
-/** Threads per side of a workgroup: TILE / 4 (each thread owns 4 rows and 4 columns). */
+/** Threads along K: TILE / 4 (each thread owns 4 rows and 4 columns of dW). */
 const THREADS = TILE / 4;
+
+/**
+ * Output columns (N = output channels) one workgroup computes: 64, or 32 / 16 for narrower
+ * layers, so that a 32-channel layer (every layer of the default 1x32 network, the 2x64's
+ * bottleneck halves) does not leave half of each tile's columns computing zeros. With 64 such
+ * layers' filter gradients read 0.43-0.48x of MatMul on llvmpipe (bench/RESULTS.md, "WebGPU,
+ * part 4"). The workgroup is (tile / 4) x 16 threads.
+ *
+ * @example
+ * ```ts
+ * tileColumns(256); // 64
+ * tileColumns(32); // 32
+ * ```
+ */
+export function tileColumns(n: number): 16 | 32 | 64 {
+  return n <= 16 ? 16 : n <= 32 ? 32 : 64;
+}
 /**
  * Workgroups to aim for: enough to fill a large GPU (an H200 has 132 SMs, each running several
  * workgroups at once); split-K adds slices of M until a layer reaches it.
@@ -76,7 +94,7 @@ export interface SplitPlan {
  * ```
  */
 export function planSplit(m: number, k: number, n: number): SplitPlan {
-  const tiles = Math.ceil(k / TILE) * Math.ceil(n / TILE);
+  const tiles = Math.ceil(k / TILE) * Math.ceil(n / tileColumns(n));
   let slices = Math.ceil(TARGET_WORKGROUPS / tiles);
   slices = Math.min(slices, Math.ceil(m / MIN_SLICE), Math.floor(MAX_PARTIAL_FLOATS / (k * n)));
   slices = Math.max(1, slices);
@@ -93,22 +111,28 @@ class FilterGradGemmProgram implements WebGpuProgram {
   shaderKey: string;
   dispatchLayout = { x: [2], y: [1], z: [0] };
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [THREADS, THREADS, 1];
+  workgroupSize: [number, number, number];
   uniforms = "gemmM : i32, gemmK : i32, gemmN : i32, sliceLength : i32, inH : i32, inW : i32, " +
     "inC : i32, outW : i32, outHW : i32, filterW : i32, strideH : i32, strideW : i32, " +
     "padTop : i32, padLeft : i32,";
   private readonly xVec4: boolean;
   private readonly dyVec4: boolean;
+  /** Output columns per workgroup, and threads along N (one per 4 columns). */
+  private readonly tileN: number;
+  private readonly threadsN: number;
 
   constructor(shape: [number, number, number], xVec4: boolean, dyVec4: boolean) {
     const [slices, k, n] = shape;
     this.outputShape = shape;
     this.xVec4 = xVec4;
     this.dyVec4 = dyVec4;
+    this.tileN = tileColumns(n);
+    this.threadsN = this.tileN / 4;
+    this.workgroupSize = [this.threadsN, THREADS, 1];
     this.variableComponents = [xVec4 ? 4 : 1, dyVec4 ? 4 : 1];
     this.outputComponent = dyVec4 ? 4 : 1;
-    this.dispatch = [Math.ceil(n / TILE), Math.ceil(k / TILE), slices];
-    this.shaderKey = `kitConv2DDerFilterGemm_${xVec4}_${dyVec4}`;
+    this.dispatch = [Math.ceil(n / this.tileN), Math.ceil(k / TILE), slices];
+    this.shaderKey = `kitConv2DDerFilterGemm_${xVec4}_${dyVec4}_${this.tileN}`;
   }
 
   getUserCode(): string {
@@ -142,7 +166,7 @@ class FilterGradGemmProgram implements WebGpuProgram {
         }`;
     return `
     var<workgroup> aTile : array<vec4<f32>, ${TILE_M * THREADS}>;
-    var<workgroup> bTile : array<vec4<f32>, ${TILE_M * THREADS}>;
+    var<workgroup> bTile : array<vec4<f32>, ${TILE_M * this.threadsN}>;
 
     fn inputAt(b : i32, ho : i32, wo : i32, k : i32) -> i32 {
       let r = k / (uniforms.filterW * uniforms.inC);
@@ -175,24 +199,29 @@ class FilterGradGemmProgram implements WebGpuProgram {
       let lx = i32(localId.x);
       let ly = i32(localId.y);
       let t = i32(localIndex);
-      let n0 = i32(workgroupId.x) * ${TILE};
+      let n0 = i32(workgroupId.x) * ${this.tileN};
       let k0 = i32(workgroupId.y) * ${TILE};
       let slice = i32(workgroupId.z);
       let mStart = slice * uniforms.sliceLength;
       let mEnd = min(mStart + uniforms.sliceLength, uniforms.gemmM);
-      // Thread t stages row t / ${THREADS} of the step, four columns at (t % ${THREADS}) * 4.
-      let loadRow = t / ${THREADS};
-      let loadCol = (t - loadRow * ${THREADS}) * 4;
+      // The workgroup's ${THREADS * this.threadsN} threads stage the step's ${TILE_M} rows: of A
+      // (${THREADS} vec4 per row) ${(TILE_M * THREADS) / (THREADS * this.threadsN)} each, of dy
+      // (${this.threadsN} vec4 per row) one each. Thread t's dy slot: row t / ${this.threadsN}.
+      let loadRow = t / ${this.threadsN};
+      let loadCol = (t - loadRow * ${this.threadsN}) * 4;
 
       var acc : array<vec4<f32>, 4>;
       for (var i = 0; i < 4; i++) { acc[i] = vec4<f32>(0.0); }
       for (var m0 = mStart; m0 < mEnd; m0 += ${TILE_M}) {
-        aTile[t] = loadA(m0 + loadRow, mEnd, k0 + loadCol);
+        for (var i = t; i < ${TILE_M * THREADS}; i += ${THREADS * this.threadsN}) {
+          let row = i / ${THREADS};
+          aTile[i] = loadA(m0 + row, mEnd, k0 + (i - row * ${THREADS}) * 4);
+        }
         bTile[t] = loadB(m0 + loadRow, mEnd, n0 + loadCol);
         workgroupBarrier();
         for (var mm = 0; mm < ${TILE_M}; mm++) {
           let a = aTile[mm * ${THREADS} + ly];
-          let bv = bTile[mm * ${THREADS} + lx];
+          let bv = bTile[mm * ${this.threadsN} + lx];
           acc[0] = fma(vec4<f32>(a.x), bv, acc[0]);
           acc[1] = fma(vec4<f32>(a.y), bv, acc[1]);
           acc[2] = fma(vec4<f32>(a.z), bv, acc[2]);
@@ -284,6 +313,23 @@ export function webGpuConv2DBackpropFilter(
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const n = info.outChannels;
   const plan = planSplit(m, k, n);
+  // A 1x1 convolution's filter gradient is dW[Cin, Cout] = x[M, Cin]ᵀ · dy[M, Cout]. When the
+  // reduction is short enough that split-K would not cut it (one slice), tfjs's tiled MatMul
+  // does the same product with 32 x 32 tiles: four times the workgroups of this program's
+  // 64 x 64 and no half-empty tile at 32 output channels (a 64->32 layer at 8x8 px read 0.48x
+  // of MatMul here; bench/RESULTS.md, "WebGPU, part 4").
+  if (plan.slices === 1 && isPointwise(info)) {
+    return pointwiseMatMul(
+      backend,
+      x,
+      [m, info.inChannels],
+      true,
+      dy,
+      [m, n],
+      false,
+      info.filterShape,
+    );
+  }
   const xVec4 = info.inChannels % 4 === 0;
   const dyVec4 = n % 4 === 0;
   const uniforms = [

@@ -1,5 +1,12 @@
 /**
- * Conv2DBackpropInput on webgpu through tfjs-backend-webgpu's own implicit-GEMM program.
+ * Conv2DBackpropInput on webgpu: a 1x1 convolution's as Wᵀ then one tiled MatMul, others through
+ * tfjs-backend-webgpu's own implicit-GEMM program, small ones on tfjs's naive program.
+ *
+ * A 1x1, stride-1, unpadded convolution's input gradient is `dx[B·H·W, Cin] = dy[B·H·W, Cout] ·
+ * W[Cin, Cout]ᵀ`. Above {@link POINTWISE_TILES} the kit transposes W (a small dispatch) and runs
+ * the product on tfjs's tiled MatMul. tfjs's GEMM program half-fills its tiles when Cout is 32:
+ * the 2x64 step's 64->32 1x1 input gradient at 16x16 px read 0.43x of MatMul in one run
+ * (bench/RESULTS.md, "WebGPU, part 3").
  *
  * tfjs-backend-webgpu 4.22 ships a tiled implicit-GEMM input gradient
  * (Conv2DDerInputMMProgram) but leaves it off behind `WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE`
@@ -13,6 +20,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { isPointwise, pointwiseMatMul, transposedPointwiseFilter } from "./webgpu_conv2d.ts";
 
 /**
  * At most this many 32 x 32 tiles of dx: tfjs's own limit below which its MatMul stops tiling
@@ -27,9 +35,25 @@ const FEW_TILES = 8;
  * 3x3 ones 1.0-6x (bench/RESULTS.md, "WebGPU, part 3"). With so few tiles neither fills a GPU.
  */
 function fewTiles(inputShape: readonly number[]): boolean {
-  const [b, h, w, c] = inputShape as [number, number, number, number];
-  return Math.ceil((b * h * w) / 32) * Math.ceil(c / 32) <= FEW_TILES;
+  return dxTiles(inputShape) <= FEW_TILES;
 }
+
+/** 32 x 32 tiles of dx seen as the matrix [B·H·W, Cin]. */
+function dxTiles(inputShape: readonly number[]): number {
+  const [b, h, w, c] = inputShape as [number, number, number, number];
+  return Math.ceil((b * h * w) / 32) * Math.ceil(c / 32);
+}
+
+/**
+ * A 1x1 input gradient with at most this many tiles runs tfjs's naive program; above, Wᵀ is
+ * built and dy · Wᵀ runs on the tiled MatMul (two dispatches). On llvmpipe (bench/RESULTS.md,
+ * "WebGPU, part 4", the 2x64 step at batch 2) the naive program read 0.96-1.59x of MatMul on
+ * every 1x1 layer up to 16x16 px x 64 channels (32 tiles), where the transpose + MatMul read
+ * 0.22-0.77x; on the 64- and 128-tile layers it read 0.66-1.15x, the transpose + MatMul
+ * 0.67-0.91x and tfjs's GEMM program 0.43x-0.78x. On a GPU at the paper's sizes every layer has
+ * far more tiles than this.
+ */
+const POINTWISE_TILES = 32;
 
 /** The tfjs flag that picks the naive program over the GEMM one. */
 const NAIVE_FLAG = "WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE";
@@ -57,6 +81,33 @@ export function webGpuConv2DBackpropInput(
   // empty: on llvmpipe the stem's input gradient took 59 s against 0.5 s for the naive program.
   // Training never needs that gradient (the image is no variable), so leave it to tfjs.
   if ((filter.shape[2] ?? 0) % 4 !== 0) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  if (isPointwise(info)) {
+    // Few tiles: tfjs's naive program, one dispatch (see POINTWISE_TILES).
+    if (dxTiles(attrs.inputShape) <= POINTWISE_TILES) return undefined;
+    const rows = info.batchSize * info.inHeight * info.inWidth;
+    const wt = transposedPointwiseFilter(args.backend, filter, info.inChannels, info.outChannels);
+    // dx[B·H·W, Cin] = dy[B·H·W, Cout] · Wᵀ[Cout, Cin]
+    const dx = pointwiseMatMul(
+      args.backend,
+      dy,
+      [rows, info.outChannels],
+      false,
+      wt,
+      [info.outChannels, info.inChannels],
+      false,
+      info.inShape,
+    );
+    (args.backend as { disposeData(id: tf.DataId): boolean }).disposeData(wt.dataId);
+    return dx;
+  }
   if (fewTiles(attrs.inputShape)) return undefined;
   const flags = tf.env();
   const before = flags.getBool(NAIVE_FLAG);

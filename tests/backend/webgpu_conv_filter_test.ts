@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { planSplit } from "../../lib/backend/webgpu_conv_filter.ts";
+import { planSplit, tileColumns } from "../../lib/backend/webgpu_conv_filter.ts";
 
 Deno.test("split-K leaves a filter gradient with many output tiles in one pass", () => {
   // 64 x 64 tiles of 64 x 64: already enough workgroups.
@@ -23,4 +23,10 @@ Deno.test("split-K slices cover the reduction exactly once, in whole 16-row step
       assert(slices === 1 || slices * k! * n! <= 16 * 1024 * 1024, `${m}x${k}x${n}: too big`);
     }
   }
+});
+
+Deno.test("a narrow layer's filter gradient gets tiles as wide as its output channels", () => {
+  assertEquals([256, 64, 33, 32, 17, 16, 5].map(tileColumns), [64, 64, 64, 32, 32, 16, 16]);
+  // 3x3 32 -> 32 at batch 2, 16 x 16: five 64 x 32 tiles, two slices of 256 output pixels.
+  assertEquals(planSplit(512, 288, 32), { slices: 2, sliceLength: 256 });
 });
