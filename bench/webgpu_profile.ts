@@ -23,9 +23,10 @@ import {
   setWebGpuKernelsDisabled,
   setWebGpuKernelsEnabled,
 } from "../lib/backend/webgpu_kernels.ts";
-import { numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
+import { choiceFlag, numberFlag, parseFlags, runMain } from "../lib/cli/args.ts";
 import { paperLoss } from "../lib/losses/config.ts";
-import { buildModel, type PoseModel, resolveModelConfig } from "../lib/models/mod.ts";
+import { buildModel, MODEL_KINDS, type PoseModel } from "../lib/models/mod.ts";
+import { benchModelConfig } from "./bench.ts";
 import { makeOptimizer, optimizerDefaults } from "../lib/train/optimizer.ts";
 import {
   type PendingStep,
@@ -45,6 +46,7 @@ import {
 } from "./webgpu_host.ts";
 
 const USAGE = `usage: deno task bench-webgpu [options]
+  --model K      hourglass, mss, mss-msr or mssh (default hourglass; the paper's loss for it)
   --stacks S     hourglass stacks (default 1)
   --features F   features per residual module (default 64)
   --batch B      batch size (default 2)
@@ -88,6 +90,7 @@ function summarizeFlat(perStep: readonly HostCost[], every: number) {
 async function main(): Promise<void> {
   const flags = parseFlags(Deno.args, {
     string: [
+      "model",
       "stacks",
       "features",
       "batch",
@@ -117,15 +120,13 @@ async function main(): Promise<void> {
   const choice = await initBackend("webgpu", log);
   const backend = tf.backend() as unknown as WebGpuInternals;
   log(`timer: ${backend.supportTimestampQuery ? "timestamp queries" : "queue completion"}`);
-  const net = buildModel(
-    resolveModelConfig({ kind: "hourglass", stacks, features, inputSize: size }),
-    { seed: 1 },
-  );
+  const kind = choiceFlag(flags, "model", MODEL_KINDS, "hourglass");
+  const net = buildModel(benchModelConfig(kind, stacks, features, size), { seed: 1 });
   const batch = syntheticBatch(net, batchSize);
   const optimizer = makeOptimizer(optimizerDefaults);
-  const loss = paperLoss("hourglass");
+  const loss = paperLoss(kind);
   const step = async () => void (await trainStep(net, optimizer, batch, loss));
-  log(`model: hourglass ${stacks}x${features}, batch ${batchSize}, ${size} px`);
+  log(`model: ${kind} ${stacks}x${features}, batch ${batchSize}, ${size} px`);
 
   // The training loop's way on webgpu: steps queued, their losses read every `every` steps.
   const pending: PendingStep[] = [];
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({
       backend: choice.backend,
       adapter: choice.adapter,
-      model: { stacks, features, batch: batchSize, size },
+      model: { kind, stacks, features, batch: batchSize, size },
       stepMs,
       profile,
       convs,
