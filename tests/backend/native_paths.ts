@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the native-path tests: run one computation on a backend path and compare its
+ * Helpers shared by the backend tests (native paths, wasm kernels): run one computation on a backend path and compare its
  * outputs by relative error.
  *
  * @module

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend/mod.ts";
 import { mergeTransposeAxes, reductionBlocks } from "../../lib/backend/wasm_fast_kernels.ts";
 import { assertNoLeaks } from "../../lib/testing/mod.ts";
+import { relativeErrors } from "./native_paths.ts";
 
 // Starting the wasm backend starts its thread pool, which lives as long as the process.
 const BACKEND_TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -18,16 +19,7 @@ async function wasmVsCpu(f: () => tf.Tensor[]): Promise<number[]> {
   };
   const wasm = await run("wasm");
   const cpu = await run("cpu");
-  return wasm.map((w, i) => {
-    const c = cpu[i]!;
-    assertEquals(w.length, c.length);
-    let diff = 0, scale = 0;
-    for (let k = 0; k < c.length; k++) {
-      diff = Math.max(diff, Math.abs(w[k]! - c[k]!));
-      scale = Math.max(scale, Math.abs(c[k]!));
-    }
-    return scale === 0 ? diff : diff / scale;
-  });
+  return relativeErrors(wasm as Float32Array[], cpu as Float32Array[]);
 }
 
 function rand(shape: number[], seed: number): tf.Tensor {
