@@ -101,40 +101,60 @@ export function isPointwise(c: tf.backend_util.Conv2DInfo): boolean {
     p.top === 0 && p.bottom === 0 && p.left === 0 && p.right === 0;
 }
 
+/** One product {@link pointwiseMatMul} runs: `a · b` (+ bias, + activation), reshaped. */
+export interface PointwiseProduct {
+  /** Read as the matrix `aShape`, transposed in the program when `transposeA`. */
+  readonly a: tf.TensorInfo;
+  readonly aShape: [number, number];
+  readonly transposeA?: boolean;
+  readonly b: tf.TensorInfo;
+  readonly bShape: [number, number];
+  readonly transposeB?: boolean;
+  /** The result's shape (same element count as the product). */
+  readonly outShape: readonly number[];
+  /** Fused into the product (tfjs's _FusedMatMul) when given / not linear. */
+  readonly bias?: tf.TensorInfo;
+  readonly activation?: string;
+  readonly leakyreluAlpha?: number;
+}
+
 /**
- * A matrix product of two tensors viewed as matrices, on tfjs's tiled MatMul program, reshaped to
- * `outShape`: `a` is read as `aShape` (transposed when `transposeA`), `b` likewise. The views
- * share their tensors' buffers; the product's own buffer becomes the result's. Counted as one
- * {@link CONV_AS_MATMUL} run. A 1x1 convolution's input and filter gradients are such products
- * (webgpu_conv_input.ts, webgpu_conv_filter.ts). The tiled program reads a transposed operand
- * with strided loads: fine for a short reduction's `a`, but a 1x1 input gradient as dy · Wᵀ ran
- * at 0.18-0.39x of the plain product on llvmpipe, so that caller transposes W itself.
+ * A matrix product of two tensors viewed as matrices, on tfjs's tiled MatMul program, with bias
+ * and activation fused when asked, reshaped to `outShape`. The views share their tensors'
+ * buffers; the product's own buffer becomes the result's. Counted as one {@link CONV_AS_MATMUL}
+ * run. A 1x1 convolution (webgpu_conv2d.ts) and its input and filter gradients
+ * (webgpu_conv_input.ts, webgpu_conv_filter.ts) are such products. The tiled program reads a
+ * transposed operand with strided loads: fine for a short reduction's `a`, but a 1x1 input
+ * gradient as dy · Wᵀ ran at 0.18-0.39x of the plain product on llvmpipe, so that caller
+ * transposes W itself.
  *
  * @example
  * ```ts
  * // dW[Cin, Cout] = x[B·H·W, Cin]ᵀ · dy[B·H·W, Cout]
- * const dw = pointwiseMatMul(backend, x, [rows, cin], true, dy, [rows, cout], false, filterShape);
+ * const dw = pointwiseMatMul(backend, {
+ *   a: x, aShape: [rows, cin], transposeA: true, b: dy, bShape: [rows, cout], outShape: filterShape,
+ * });
  * ```
  */
-export function pointwiseMatMul(
-  backend: unknown,
-  a: tf.TensorInfo,
-  aShape: [number, number],
-  transposeA: boolean,
-  b: tf.TensorInfo,
-  bShape: [number, number],
-  transposeB: boolean,
-  outShape: readonly number[],
-): tf.TensorInfo {
+export function pointwiseMatMul(backend: unknown, p: PointwiseProduct): tf.TensorInfo {
   const reshape = kernel(tf.Reshape);
-  const a2 = reshape({ inputs: { x: a }, backend, attrs: { shape: aShape } });
-  const b2 = reshape({ inputs: { x: b }, backend, attrs: { shape: bShape } });
+  const a = reshape({ inputs: { x: p.a }, backend, attrs: { shape: p.aShape } });
+  const b = reshape({ inputs: { x: p.b }, backend, attrs: { shape: p.bShape } });
+  const activation = p.activation ?? "linear";
+  const fused = p.bias !== undefined || activation !== "linear";
+  const transposes = { transposeA: p.transposeA ?? false, transposeB: p.transposeB ?? false };
   const product = withTiledMatMul(() =>
-    kernel(tf.BatchMatMul)({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA, transposeB } })
+    fused
+      ? kernel(tf._FusedMatMul)({
+        inputs: { a, b, ...(p.bias ? { bias: p.bias } : {}) },
+        backend,
+        attrs: { ...transposes, activation, leakyreluAlpha: p.leakyreluAlpha ?? 0.2 },
+      })
+      : kernel(tf.BatchMatMul)({ inputs: { a, b }, backend, attrs: transposes })
   );
-  const out = reshape({ inputs: { x: product }, backend, attrs: { shape: [...outShape] } });
+  const out = reshape({ inputs: { x: product }, backend, attrs: { shape: [...p.outShape] } });
   const { disposeData } = backend as { disposeData(id: tf.DataId): boolean };
-  for (const t of [a2, b2, product]) disposeData.call(backend, t.dataId);
+  for (const t of [a, b, product]) disposeData.call(backend, t.dataId);
   recordWebGpuKernelRun(CONV_AS_MATMUL);
   return out;
 }
@@ -206,33 +226,16 @@ export function webGpuConv2D(
     if (rows >= IMPLICIT_GEMM_MIN_ROWS) set[IM2COL_THRESHOLD_FLAG] = 0;
     return withFlags(set, () => original(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
   }
-  const backend = args.backend as object;
-  const reshape = kernel(tf.Reshape);
   const rows = info.batchSize * info.inHeight * info.inWidth;
   // x [B, H, W, Cin] -> [B·H·W, Cin]; filter [1, 1, Cin, Cout] -> [Cin, Cout] (same buffers).
-  const a = reshape({ inputs: { x: x! }, backend, attrs: { shape: [rows, info.inChannels] } });
-  const b = reshape({
-    inputs: { x: filter! },
-    backend,
-    attrs: { shape: [info.inChannels, info.outChannels] },
+  return pointwiseMatMul(args.backend, {
+    a: x!,
+    aShape: [rows, info.inChannels],
+    b: filter!,
+    bShape: [info.inChannels, info.outChannels],
+    outShape: info.outShape,
+    bias,
+    activation: attrs.activation,
+    leakyreluAlpha: attrs.leakyreluAlpha,
   });
-  const activation = attrs.activation ?? "linear";
-  const fused = bias !== undefined || activation !== "linear";
-  const inputs: tf.NamedTensorInfoMap = fused ? { a, b, ...(bias ? { bias } : {}) } : { a, b };
-  const product = withTiledMatMul(() =>
-    kernel(fused ? tf._FusedMatMul : tf.BatchMatMul)({
-      inputs,
-      backend,
-      attrs: {
-        transposeA: false,
-        transposeB: false,
-        ...(fused ? { activation, leakyreluAlpha: attrs.leakyreluAlpha ?? 0.2 } : {}),
-      },
-    })
-  );
-  const y = reshape({ inputs: { x: product }, backend, attrs: { shape: info.outShape } });
-  const { disposeData } = backend as { disposeData(id: tf.DataId): boolean };
-  for (const t of [a, b, product]) disposeData.call(backend, t.dataId);
-  recordWebGpuKernelRun(CONV_AS_MATMUL);
-  return y;
 }

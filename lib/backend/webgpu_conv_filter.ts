@@ -319,16 +319,14 @@ export function webGpuConv2DBackpropFilter(
   // 64 x 64 and no half-empty tile at 32 output channels (a 64->32 layer at 8x8 px read 0.48x
   // of MatMul here; bench/RESULTS.md, "WebGPU, part 4").
   if (plan.slices === 1 && isPointwise(info)) {
-    return pointwiseMatMul(
-      backend,
-      x,
-      [m, info.inChannels],
-      true,
-      dy,
-      [m, n],
-      false,
-      info.filterShape,
-    );
+    return pointwiseMatMul(backend, {
+      a: x,
+      aShape: [m, info.inChannels],
+      transposeA: true,
+      b: dy,
+      bShape: [m, n],
+      outShape: info.filterShape,
+    });
   }
   const xVec4 = info.inChannels % 4 === 0;
   const dyVec4 = n % 4 === 0;

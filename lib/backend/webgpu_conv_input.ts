@@ -95,16 +95,13 @@ export function webGpuConv2DBackpropInput(
     const rows = info.batchSize * info.inHeight * info.inWidth;
     const wt = transposedPointwiseFilter(args.backend, filter, info.inChannels, info.outChannels);
     // dx[B·H·W, Cin] = dy[B·H·W, Cout] · Wᵀ[Cout, Cin]
-    const dx = pointwiseMatMul(
-      args.backend,
-      dy,
-      [rows, info.outChannels],
-      false,
-      wt,
-      [info.outChannels, info.inChannels],
-      false,
-      info.inShape,
-    );
+    const dx = pointwiseMatMul(args.backend, {
+      a: dy,
+      aShape: [rows, info.outChannels],
+      b: wt,
+      bShape: [info.outChannels, info.inChannels],
+      outShape: info.inShape,
+    });
     (args.backend as { disposeData(id: tf.DataId): boolean }).disposeData(wt.dataId);
     return dx;
   }
