@@ -12,6 +12,7 @@ import {
 import { findTorchPython, type TorchResult, torchTwinCounts, twinEnv } from "../../bench/torch.ts";
 import { buildModel, countParams, MODEL_KINDS } from "../../lib/models/mod.ts";
 import { initBackend } from "../../lib/backend/select.ts";
+import { loadNative } from "../../lib/backend/native.ts";
 
 // The wasm backend's thread pool lives as long as the process.
 const BACKEND_TEST = { sanitizeOps: false, sanitizeResources: false };
@@ -137,7 +138,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a tiny benchmark on wasm trains, times both passes and keeps memory flat",
+  name: "a tiny benchmark on wasm trains, times both passes and keeps memory flat; " +
+    "--threads 2 goes to oneDNN, not to the wasm pool beside it",
   ...BACKEND_TEST,
   fn: async () => {
     const r = await runBench({
@@ -147,6 +149,7 @@ Deno.test({
       batch: 1,
       size: 64,
       backend: "wasm",
+      threads: 2,
       steps: 3,
       warmup: 1,
       progress: false,
@@ -157,6 +160,9 @@ Deno.test({
     assertEquals(r.memory!.steps, 3);
     assert(r.memory!.flat, JSON.stringify(r.memory));
     assert(r.peakTensors > r.memory!.end.tensors);
+    if (loadNative().loaded && !Deno.env.get("KIT_WASM_THREADS")) {
+      assertEquals([r.nativeThreads, r.threads], [2, 1]);
+    }
   },
 });
 
